@@ -1,0 +1,191 @@
+"""Application factory."""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+from flask import Flask, g, render_template, request, session
+from flask_babel import format_date, format_datetime
+from flask_login import current_user
+from flask_talisman import Talisman
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import CONFIGS, Config, ProductionConfig
+
+
+def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
+    app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
+    if config is None:
+        config = os.environ.get("GONGYI_ENV", "development")
+    config_cls = CONFIGS[config] if isinstance(config, str) else config
+    if issubclass(config_cls, ProductionConfig):
+        config_cls.check()
+    app.config.from_object(config_cls)
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    import_models()
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_error_handlers(app)
+    _register_cli(app)
+    return app
+
+
+def import_models() -> None:
+    """Import every domain's models so the metadata (and Alembic) sees all tables."""
+    from app.auth import models as _auth  # noqa: F401
+    from app.core import audit as _audit  # noqa: F401
+    from app.funders import models as _funders  # noqa: F401
+    from app.orgs import models as _orgs  # noqa: F401
+    from app.regions import models as _regions  # noqa: F401
+
+
+def _select_locale() -> str:
+    lang = session.get("lang")
+    if lang in ("zh_CN", "en"):
+        return lang
+    return "zh_CN"
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.core.mail import mail
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories="translations")
+    limiter.init_app(app)
+    mail.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "info"
+    login_manager.refresh_view = "auth.reauthenticate"
+    login_manager.needs_refresh_message = "此操作需要重新验证身份，请再次输入密码。"
+    login_manager.needs_refresh_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from app.auth.services import load_user_by_session_id
+
+    login_manager.user_loader(load_user_by_session_id)
+
+    csp = {
+        "default-src": "'self'",
+        "img-src": "'self' data:",
+        "style-src": "'self'",
+        "script-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    Talisman(
+        app,
+        content_security_policy=csp,
+        force_https=app.config.get("SESSION_COOKIE_SECURE", False),
+        strict_transport_security=True,
+        session_cookie_secure=app.config.get("SESSION_COOKIE_SECURE", False),
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+    )
+
+    @app.after_request
+    def _no_store_when_signed_in(response):
+        if current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_connect(dbapi_connection, connection_record):
+    """SQLite: enforce foreign keys and let SQLAlchemy issue BEGIN itself, so
+    SAVEPOINTs and `BEGIN IMMEDIATE` work (the pysqlite recipe)."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    from app.orgs import bp as orgs_bp
+    from app.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(orgs_bp, url_prefix="/orgs")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from app.core.money import format_fen
+    from app.core.permissions import can
+
+    app.jinja_env.filters["money"] = format_fen
+
+    def _dt(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+        return format_datetime(value, fmt) if value else "—"
+
+    def _d(value, fmt: str = "yyyy-MM-dd") -> str:
+        return format_date(value, fmt) if value else "—"
+
+    app.jinja_env.filters["datetime"] = _dt
+    app.jinja_env.filters["date"] = _d
+
+    @app.context_processor
+    def _globals():
+        return {
+            "can": lambda action, obj=None: can(current_user, action, obj),
+            "current_locale": _select_locale(),
+            "languages": app.config["LANGUAGES"],
+        }
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from app.core.errors import DomainError
+    from app.extensions import db
+
+    def _page(code: int, message: str | None = None):
+        return render_template(f"errors/{code}.html", message=message), code
+
+    @app.errorhandler(DomainError)
+    def _domain(err: DomainError):
+        db.session.rollback()
+        code = err.status_code if err.status_code in (400, 403, 404, 409) else 400
+        return _page(code, err.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err):
+        return _page(400, "表单已过期或缺少安全令牌，请刷新页面后重试。")
+
+    for code in (400, 403, 404, 405, 409, 413, 429):
+        app.register_error_handler(code, lambda err, code=code: _page(code))
+
+    @app.errorhandler(500)
+    def _internal(err):
+        db.session.rollback()
+        return _page(500)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

@@ -1,0 +1,6 @@
+"""Accounts: registration, confirmation, login, password reset (账户)."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from app.auth import views  # noqa: E402,F401

@@ -1,0 +1,84 @@
+"""`flask` commands: users, audit, demo."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.core.errors import DomainError
+
+users_cli = AppGroup("users", help="Manage accounts.")
+audit_cli = AppGroup("audit", help="Audit log.")
+demo_cli = AppGroup("demo", help="Realistic demo data.")
+
+ROLE_CHOICES = ["admin", "program_officer", "finance_officer", "auditor", "applicant"]
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default="", help="Display name (defaults to the email's local part).")
+@click.option("--role", type=click.Choice(ROLE_CHOICES), default="applicant", show_default=True)
+@click.option("--funder", "funder_id", type=int, help="Funder id for a staff role.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user(email: str, name: str, role: str, funder_id: int | None, password: str) -> None:
+    """Create a confirmed account, e.g. `flask users create --email a@b.cn --role admin`."""
+    from app.admin.services import create_user_with_role
+    from app.extensions import db
+
+    try:
+        user = create_user_with_role(None, email=email, name=name or email.split("@")[0],
+                                     password=password, role=role, funder_id=funder_id)
+    except DomainError as err:
+        db.session.rollback()
+        raise click.ClickException(err.message) from None
+    db.session.commit()
+    click.echo(f"created user {user.id} <{user.email}> role={role}")
+
+
+@audit_cli.command("verify")
+def verify_audit() -> None:
+    """Recompute the hash chain and name the first broken row."""
+    from app.core.audit import verify_chain
+
+    report = verify_chain()
+    if report.ok:
+        click.echo(f"audit chain OK: {report.checked} rows, head {report.head_hash}")
+        return
+    click.echo(f"audit chain BROKEN at row {report.broken_id}: {report.reason} "
+               f"({report.checked} rows verified before it)", err=True)
+    raise SystemExit(1)
+
+
+@demo_cli.command("load")
+def load_demo() -> None:
+    """Load the demo data (idempotent: running it twice changes nothing)."""
+    from app.demo import load
+    from app.extensions import db
+
+    summary = load()
+    db.session.commit()
+    for key, value in summary.items():
+        click.echo(f"{key}: {value}")
+
+
+@demo_cli.command("load-if-empty")
+def load_demo_if_empty() -> None:
+    """Load the demo data only into a database without users (used by `make run`)."""
+    from sqlalchemy import func, select
+
+    from app.auth.models import User
+    from app.demo import load
+    from app.extensions import db
+
+    if db.session.scalar(select(func.count()).select_from(User)):
+        click.echo("database already has data; demo not loaded")
+        return
+    summary = load()
+    db.session.commit()
+    click.echo("demo data loaded: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,54 @@
+"""Email after commit: services queue messages on the session; they go out only when
+the transaction commits (and are dropped on rollback).
+
+With `MAIL_SERVER` set they are sent over SMTP (Flask-Mail); otherwise they are written
+to the log, which is how development and the demo show them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, has_app_context
+from flask_mail import Mail, Message
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+mail = Mail()
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    body: str
+
+
+def queue_email(session: Session, to: str, subject: str, body: str) -> None:
+    session.info.setdefault("outbox", []).append(Email(to, subject, body))
+
+
+def _deliver(message: Email) -> None:
+    app = current_app._get_current_object()
+    sent = app.extensions.setdefault("gongyi_sent_mail", [])
+    sent.append(message)
+    if app.config.get("MAIL_SERVER"):
+        mail.send(Message(subject=message.subject, recipients=[message.to], body=message.body))
+    else:
+        app.logger.info("EMAIL to=%s subject=%s\n%s", message.to, message.subject, message.body)
+
+
+@event.listens_for(Session, "after_commit")
+def _send_outbox(session: Session) -> None:
+    outbox = session.info.pop("outbox", [])
+    if not outbox or not has_app_context():
+        return
+    for message in outbox:
+        try:
+            _deliver(message)
+        except Exception:  # a mail failure must not undo a committed change
+            current_app.logger.exception("sending email to %s failed", message.to)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_outbox(session: Session) -> None:
+    session.info.pop("outbox", None)

@@ -1,0 +1,111 @@
+"""The one place that decides who may do what to which object.
+
+`can(user, action, obj)` answers; `require(...)` raises PermissionDenied. Each action is
+a rule function registered below; an unknown action is denied (default deny). Rules read
+the user's memberships (loaded with the user): staff roles per funder, applicant roles
+per organization, and — arriving with the review domain — reviewer/chair roles per panel,
+which plug in here as further rules on the same user.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from app.core.errors import PermissionDenied
+
+Rule = Callable[[Any, Any], bool]
+RULES: dict[str, Rule] = {}
+
+
+def rule(action: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        if action in RULES:
+            raise RuntimeError(f"duplicate permission rule {action}")
+        RULES[action] = fn
+        return fn
+
+    return register
+
+
+def _signed_in(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def can(user: Any, action: str, obj: Any = None) -> bool:
+    fn = RULES.get(action)
+    if fn is None:
+        return False
+    if action.startswith("public."):
+        return fn(user, obj)
+    return _signed_in(user) and fn(user, obj)
+
+
+def require(user: Any, action: str, obj: Any = None) -> None:
+    if not can(user, action, obj):
+        raise PermissionDenied("您没有权限执行此操作。")
+
+
+# --- helpers -------------------------------------------------------------------------
+
+def staff_funders(user: Any, *roles: str) -> list[Any]:
+    """Funders where the user holds any of `roles` (all staff roles when none given)."""
+    return [m.funder for m in user.staff_memberships if not roles or m.role.value in roles]
+
+
+def covers_organization(funder: Any, organization: Any) -> bool:
+    return funder.region is not None and funder.region.covers(organization.home_community)
+
+
+def _staff_covering(user: Any, organization: Any, *roles: str) -> bool:
+    return any(covers_organization(f, organization) for f in staff_funders(user, *roles))
+
+
+# --- platform ------------------------------------------------------------------------
+
+@rule("admin.access")
+def _admin(user, obj) -> bool:
+    return user.is_admin
+
+
+# --- organizations -------------------------------------------------------------------
+
+@rule("org.create")
+def _org_create(user, obj) -> bool:
+    return user.is_confirmed
+
+
+@rule("org.view_private")
+def _org_view_private(user, org) -> bool:
+    """Contacts, members and invitations: members, covering staff, admins."""
+    return (
+        user.is_admin
+        or user.org_role(org.id) is not None
+        or _staff_covering(user, org)
+    )
+
+
+@rule("org.edit")
+def _org_edit(user, org) -> bool:
+    return user.org_role(org.id) in ("owner", "member")
+
+
+@rule("org.manage_members")
+def _org_manage_members(user, org) -> bool:
+    return user.org_role(org.id) == "owner"
+
+
+@rule("org.edit_staff_fields")
+def _org_staff_fields(user, org) -> bool:
+    """Evaluation grade and credit status: program officers of a covering funder."""
+    return _staff_covering(user, org, "program_officer")
+
+
+# --- funders -------------------------------------------------------------------------
+
+@rule("funder.view")
+def _funder_view(user, funder) -> bool:
+    return user.is_admin or bool(user.funder_roles(funder.id))
+
+
+@rule("staff.workspace")
+def _staff_workspace(user, obj) -> bool:
+    return user.is_staff

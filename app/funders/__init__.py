@@ -1,0 +1,1 @@
+"""Funders (资助方) and their staff memberships."""

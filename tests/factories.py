@@ -1,0 +1,109 @@
+"""Builders that flush and never commit, chaining sensibly: `make_org()` makes its
+community (and that community's region chain)."""
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from app.auth.models import User
+from app.core.db import utcnow
+from app.extensions import db
+from app.funders.models import Funder, FunderKind, StaffMembership, StaffRole
+from app.orgs.models import (Category, LegalStatus, MemberRole, OrgMembership, Organization,
+                             OrganizationServiceTarget, ServiceTarget)
+from app.regions.models import CommunityKind, Region, RegionLevel
+
+_seq = itertools.count(1)
+PASSWORD = "correct-horse-battery"
+
+
+def _n() -> int:
+    return next(_seq)
+
+
+def make_user(*, email: str | None = None, name: str = "测试用户", password: str = PASSWORD,
+              confirmed: bool = True, is_admin: bool = False, active: bool = True) -> User:
+    user = User(email=email or f"user{_n()}@example.cn", name=name, phone="13800000000",
+                is_admin=is_admin, is_active_account=active,
+                email_confirmed_at=utcnow() if confirmed else None)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_region(*, level: RegionLevel = RegionLevel.COMMUNITY, parent: Region | None = None,
+                name: str | None = None, kind: CommunityKind | None = None,
+                code: str | None = None) -> Region:
+    """A region; a community without a parent gets a fresh province→street chain."""
+    if parent is None and level != RegionLevel.PROVINCE:
+        levels = list(RegionLevel)
+        parent = make_region(level=levels[levels.index(level) - 1])
+    n = _n()
+    if level == RegionLevel.COMMUNITY and kind is None:
+        kind = CommunityKind.URBAN
+    region = Region(code=code or f"T{n:011d}", name=name or f"{level.label}{n}", level=level,
+                    kind=kind if level == RegionLevel.COMMUNITY else None, parent=parent)
+    db.session.add(region)
+    db.session.flush()
+    region.path = (parent.path if parent else "/") + f"{region.id}/"
+    db.session.flush()
+    return region
+
+
+def ancestor(region: Region, level: RegionLevel) -> Region:
+    node = region
+    while node.level != level:
+        node = node.parent
+    return node
+
+
+def make_funder(*, region: Region | None = None, kind: FunderKind = FunderKind.CIVIL_AFFAIRS,
+                name: str | None = None) -> Funder:
+    funder = Funder(name=name or f"测试民政局{_n()}", kind=kind,
+                    region_id=(region or make_region(level=RegionLevel.COUNTY)).id)
+    db.session.add(funder)
+    db.session.flush()
+    db.session.refresh(funder)
+    return funder
+
+
+def make_staff(funder: Funder, role: StaffRole = StaffRole.PROGRAM_OFFICER, **user_kw) -> User:
+    user = make_user(**user_kw)
+    db.session.add(StaffMembership(user_id=user.id, funder_id=funder.id, role=role))
+    db.session.flush()
+    db.session.refresh(user)
+    return user
+
+
+def make_org(*, community: Region | None = None, legal_status: LegalStatus = LegalStatus.FILED,
+             credit_code: str | None = None, name: str | None = None,
+             category: Category = Category.LIFE_SERVICE,
+             targets: tuple[ServiceTarget, ...] = (ServiceTarget.ELDERLY,),
+             owner: User | None = None) -> Organization:
+    org = Organization(
+        name=name or f"测试社区服务队{_n()}", legal_status=legal_status,
+        credit_code=credit_code if legal_status == LegalStatus.REGISTERED else None,
+        category=category, home_community_id=(community or make_region()).id,
+        founded_on=date(2020, 5, 1), registration_authority="测试街道办事处",
+        contact_name="李老师", contact_phone="0871-65550000", contact_email="contact@example.cn",
+    )
+    db.session.add(org)
+    db.session.flush()
+    for t in targets:
+        db.session.add(OrganizationServiceTarget(organization_id=org.id, target=t))
+    if owner is not None:
+        db.session.add(OrgMembership(user_id=owner.id, organization_id=org.id, role=MemberRole.OWNER))
+    db.session.flush()
+    db.session.refresh(org)
+    if owner is not None:
+        db.session.refresh(owner)
+    return org
+
+
+def add_member(org: Organization, user: User, role: MemberRole = MemberRole.MEMBER) -> OrgMembership:
+    m = OrgMembership(user_id=user.id, organization_id=org.id, role=role)
+    db.session.add(m)
+    db.session.flush()
+    db.session.refresh(user)
+    return m
