@@ -21,12 +21,23 @@ def _n() -> int:
     return next(_seq)
 
 
+_HASHES: dict[str, str] = {}
+
+
+def _password_hash(password: str) -> str:
+    """Hashing is deliberately slow; tests hash each distinct password once."""
+    if password not in _HASHES:
+        from werkzeug.security import generate_password_hash
+        _HASHES[password] = generate_password_hash(password)
+    return _HASHES[password]
+
+
 def make_user(*, email: str | None = None, name: str = "测试用户", password: str = PASSWORD,
               confirmed: bool = True, is_admin: bool = False, active: bool = True) -> User:
     user = User(email=email or f"user{_n()}@example.cn", name=name, phone="13800000000",
                 is_admin=is_admin, is_active_account=active,
                 email_confirmed_at=utcnow() if confirmed else None)
-    user.set_password(password)
+    user.password_hash = _password_hash(password)
     db.session.add(user)
     db.session.flush()
     return user
@@ -107,3 +118,21 @@ def add_member(org: Organization, user: User, role: MemberRole = MemberRole.MEMB
     db.session.flush()
     db.session.refresh(user)
     return m
+
+
+def make_admin(**user_kw) -> User:
+    """A confirmed platform administrator."""
+    return make_user(is_admin=True, name=user_kw.pop("name", "平台管理员"), **user_kw)
+
+
+def make_invitation(org: Organization, email: str, *, role: MemberRole = MemberRole.MEMBER,
+                    invited_by: User | None = None):
+    """A pending invitation (no email sent; use orgs.services.invite_member for that)."""
+    from app.orgs.models import Invitation, InvitationStatus
+
+    invitation = Invitation(organization_id=org.id, email=email.lower(), role=role,
+                            status=InvitationStatus.PENDING,
+                            invited_by_id=invited_by.id if invited_by else None)
+    db.session.add(invitation)
+    db.session.flush()
+    return invitation

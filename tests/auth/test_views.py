@@ -49,3 +49,76 @@ def test_dashboard_requires_login(client, db):
     user = make_user()
     login(client, user)
     assert client.get("/dashboard").status_code == 200
+
+
+def test_sixth_bad_login_in_a_minute_is_429(client, db):
+    make_user(email="brute@example.cn")
+    codes = [client.post("/auth/login", data={"email": "brute@example.cn", "password": f"bad-{i}-xxxx"}).status_code
+             for i in range(6)]
+    assert codes[:5] == [200] * 5 and codes[5] == 429
+
+
+def test_bad_logins_from_many_ips_for_one_account_are_limited(client, db):
+    make_user(email="target@example.cn")
+    codes = [client.post("/auth/login", data={"email": "target@example.cn", "password": "bad-pass-xx"},
+                         environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code for i in range(6)]
+    assert codes[5] == 429
+
+
+def test_login_issues_a_new_session_and_logout_ends_other_sessions(app, db):
+    user = make_user(email="multi@example.cn")
+    phone, laptop = app.test_client(), app.test_client()
+    with phone.session_transaction() as sess:
+        sess["planted"] = "attacker-chosen"
+    for c in (phone, laptop):
+        assert c.post("/auth/login", data={"email": "multi@example.cn", "password": PASSWORD}).status_code == 302
+    with phone.session_transaction() as sess:
+        assert "planted" not in sess
+    assert laptop.get("/dashboard").status_code == 200
+    phone.post("/auth/logout")
+    assert phone.get("/dashboard").status_code == 302
+    assert laptop.get("/dashboard").status_code == 302  # ended server-side
+
+
+def test_remember_me_sets_a_long_lived_cookie(client, db):
+    make_user(email="remember@example.cn")
+    resp = client.post("/auth/login", data={"email": "remember@example.cn", "password": PASSWORD, "remember": "y"})
+    assert "remember_token=" in " ".join(resp.headers.getlist("Set-Cookie"))
+
+
+def test_open_redirect_after_login_is_refused(client, db):
+    make_user(email="next@example.cn")
+    resp = client.post("/auth/login?next=//evil.example/x", data={"email": "next@example.cn", "password": PASSWORD})
+    assert resp.headers["Location"] == "/dashboard"
+
+
+def test_security_headers_and_no_store(client, db):
+    resp = client.get("/")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Referrer-Policy"]
+    login(client, make_user())
+    assert client.get("/dashboard").headers["Cache-Control"] == "no-store"
+
+
+def test_over_long_fields_are_refused(client, db):
+    resp = client.post("/auth/register", data={
+        "email": "long@example.cn", "name": "名" * 51, "password": "yunnan-kunming-2026",
+        "password2": "yunnan-kunming-2026"})
+    assert resp.status_code == 200 and "不能超过 50" in resp.get_data(as_text=True)
+    assert db.session.execute(select(User).where(User.email == "long@example.cn")).first() is None
+
+
+def test_change_password_view_keeps_this_session(client, db):
+    user = make_user(email="chg@example.cn")
+    client.post("/auth/login", data={"email": "chg@example.cn", "password": PASSWORD})
+    resp = client.post("/auth/password", data={"current_password": PASSWORD, "password": "new-secret-phrase-9",
+                                               "password2": "new-secret-phrase-9"})
+    assert resp.status_code == 302
+    assert client.get("/dashboard").status_code == 200
+
+
+def test_language_switch_to_english(client, db):
+    client.post("/auth/language", data={"lang": "en"})
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)

@@ -1,0 +1,109 @@
+"""Browser journeys: Debian's Chromium driven by Playwright against a live server.
+
+The live server has its own database, built by the Alembic migrations and filled with
+the demo data (so both are exercised as `make run` uses them): a temporary SQLite file,
+or, when TEST_DATABASE_URL points at PostgreSQL, a database named `<name>_browser`.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.extensions import db as _db
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
+@pytest.fixture(autouse=True)
+def _db_transaction():
+    """Browser tests use the live server's real database, not the rolled-back one."""
+    yield None
+
+
+def _browser_database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url or not url.startswith("postgresql"):
+        return f"sqlite:///{tempfile.mkdtemp(prefix='gongyi-browser-')}/browser.sqlite"
+    import psycopg
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_browser"
+    admin = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    from flask_migrate import upgrade
+
+    from app.demo import load
+    from config import DevelopmentConfig
+
+    app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=_browser_database_url(),
+                     UPLOAD_DIR=tempfile.mkdtemp(prefix="gongyi-browser-uploads-"),
+                     SERVER_NAME=None)
+    with app.app_context():
+        upgrade()
+        load()
+        _db.session.commit()
+        _db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.extensions["gongyi_sent_mail"] = []
+    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield app
+    server.shutdown()
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not (shutil.which("chromium") or os.path.exists(CHROMIUM)):
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI: Debian's chromium is required for the browser journeys")
+        pytest.skip("Debian's chromium is not installed (make test installs it where apt works)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                  base_url=live_server.config["LIVE_URL"])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.js_errors = errors
+    yield page
+    context.close()
+
+
+def shot(page, name: str, *, full_page: bool = True) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path

@@ -1,0 +1,67 @@
+"""The cast for security suites: two tenants side by side.
+
+Tenant A: county A with community cA, organization X (owner, member), funder F covering
+county A (program officer, finance officer, auditor). Tenant B: county B with community
+cB, organization Y (its owner is "applicant of another org"), funder G covering county B
+(its officer is "officer of another funder"). URLs point at tenant A's objects.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.funders.models import StaffRole
+from app.regions.models import RegionLevel
+from tests.factories import make_funder, make_org, make_region, make_staff, make_user, add_member
+
+ROLES = [
+    "public", "unconfirmed", "applicant_other", "applicant_own", "member_own",
+    "reviewer", "reviewer_on_panel", "chair", "officer_other", "officer", "finance",
+    "auditor", "admin",
+]
+
+
+@dataclass
+class World:
+    users: dict = field(default_factory=dict)
+    objects: dict = field(default_factory=dict)
+
+
+def build_world() -> World:
+    w = World()
+    province = make_region(level=RegionLevel.PROVINCE)
+    prefecture = make_region(level=RegionLevel.PREFECTURE, parent=province)
+    county_a = make_region(level=RegionLevel.COUNTY, parent=prefecture)
+    county_b = make_region(level=RegionLevel.COUNTY, parent=prefecture)
+    street_a = make_region(level=RegionLevel.STREET, parent=county_a)
+    street_b = make_region(level=RegionLevel.STREET, parent=county_b)
+    comm_a = make_region(level=RegionLevel.COMMUNITY, parent=street_a)
+    comm_b = make_region(level=RegionLevel.COMMUNITY, parent=street_b)
+    funder_f = make_funder(region=county_a)
+    funder_g = make_funder(region=county_b)
+
+    u = w.users
+    u["unconfirmed"] = make_user(confirmed=False)
+    u["applicant_own"] = make_user(name="组织负责人")
+    u["member_own"] = make_user(name="组织成员")
+    u["applicant_other"] = make_user(name="他组织负责人")
+    # Reviewer and chair scoping per panel arrives with the review domain; until then
+    # they are signed-in experts with no organization and no staff role.
+    u["reviewer"] = make_user(name="评审专家")
+    u["reviewer_on_panel"] = make_user(name="本组评审专家")
+    u["chair"] = make_user(name="评审组长")
+    u["officer"] = make_staff(funder_f, StaffRole.PROGRAM_OFFICER)
+    u["finance"] = make_staff(funder_f, StaffRole.FINANCE_OFFICER)
+    u["auditor"] = make_staff(funder_f, StaffRole.AUDITOR)
+    u["officer_other"] = make_staff(funder_g, StaffRole.PROGRAM_OFFICER)
+    u["admin"] = make_user(is_admin=True, name="平台管理员")
+
+    org_x = make_org(community=comm_a, owner=u["applicant_own"])
+    add_member(org_x, u["member_own"])
+    org_y = make_org(community=comm_b, owner=u["applicant_other"])
+
+    w.objects.update(
+        province=province, county_a=county_a, county_b=county_b, street_a=street_a,
+        community_a=comm_a, community_b=comm_b, funder=funder_f, funder_other=funder_g,
+        org=org_x, org_other=org_y,
+    )
+    return w
