@@ -202,7 +202,7 @@ def change_password():
             db.session.commit()
             flash("密码已修改，其他设备上的登录已失效。", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=ProfileForm(obj=current_user), password_form=form), 400
+    return render_template("auth/account.html", form=ProfileForm(obj=current_user), password_form=form)
 
 
 @bp.route("/language", methods=["POST"])

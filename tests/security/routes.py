@@ -41,7 +41,69 @@ ROUTES: dict[str, tuple] = {
     "auth.account": (lambda w: "/auth/account", {"GET": SIGNED_IN, "POST": SIGNED_IN}),
     "auth.change_password": (lambda w: "/auth/password", {"POST": SIGNED_IN}),
     "auth.set_language": (lambda w: "/auth/language", {"POST": ANYONE}),
+
+    # organizations
+    "orgs.directory": (lambda w: "/orgs/", {"GET": ANYONE}),
+    "orgs.profile": (lambda w: f"/orgs/{_o(w, 'org')}", {"GET": ANYONE}),
+    "orgs.mine": (lambda w: "/orgs/mine", {"GET": SIGNED_IN}),
+    # An unconfirmed user is sent back to the dashboard to confirm the email first.
+    "orgs.create": (lambda w: "/orgs/new", {"GET": {**SIGNED_IN, "unconfirmed": "302"},
+                                            "POST": {**SIGNED_IN, "unconfirmed": "302"}}),
+    "orgs.edit": (lambda w: f"/orgs/{_o(w, 'org')}/edit",
+                  {"GET": only("applicant_own", "member_own"), "POST": only("applicant_own", "member_own")}),
+    "orgs.staff_fields": (lambda w: f"/orgs/{_o(w, 'org')}/staff-fields", {"POST": only("officer")}),
+    "orgs.members": (lambda w: f"/orgs/{_o(w, 'org')}/members", {"GET": only("applicant_own")}),
+    "orgs.invite": (lambda w: f"/orgs/{_o(w, 'org')}/invitations", {"POST": only("applicant_own")}),
+    "orgs.change_role": (lambda w: f"/orgs/{_o(w, 'org')}/members/{_o(w, 'membership')}/role",
+                         {"POST": only("applicant_own")}),
+    "orgs.remove_member": (lambda w: f"/orgs/{_o(w, 'org')}/members/{_o(w, 'membership')}/remove",
+                           {"POST": only("applicant_own")}),
+    "orgs.revoke_invitation": (lambda w: f"/orgs/{_o(w, 'org')}/invitations/{_o(w, 'invitation')}/revoke",
+                               {"POST": only("applicant_own")}),
+    # Anyone signed in may look at an invitation link; only the invited address may accept.
+    "orgs.invitation": (lambda w: f"/orgs/invitations/{_invitation_token(w)}",
+                        {"GET": SIGNED_IN, "POST": only("reviewer")}),
+
+    # platform administration
+    "admin.index": (lambda w: "/admin/", {"GET": ADMIN_ONLY}),
+    "admin.users": (lambda w: "/admin/users", {"GET": ADMIN_ONLY}),
+    "admin.user_new": (lambda w: "/admin/users/new", {"GET": ADMIN_ONLY, "POST": ADMIN_ONLY}),
+    "admin.user_detail": (lambda w: f"/admin/users/{_u(w, 'applicant_own')}", {"GET": ADMIN_ONLY}),
+    "admin.user_add_staff": (lambda w: f"/admin/users/{_u(w, 'applicant_own')}/staff", {"POST": ADMIN_ONLY}),
+    "admin.user_remove_staff": (
+        lambda w: f"/admin/users/{_u(w, 'officer')}/staff/{_o(w, 'staff_membership')}/remove",
+        {"POST": ADMIN_ONLY}),
+    "admin.user_deactivate": (lambda w: f"/admin/users/{_u(w, 'applicant_own')}/deactivate", {"POST": ADMIN_ONLY}),
+    "admin.user_reactivate": (lambda w: f"/admin/users/{_u(w, 'applicant_own')}/reactivate", {"POST": ADMIN_ONLY}),
+    "admin.user_grant_admin": (lambda w: f"/admin/users/{_u(w, 'applicant_own')}/admin/grant", {"POST": ADMIN_ONLY}),
+    "admin.user_revoke_admin": (lambda w: f"/admin/users/{_u(w, 'applicant_own')}/admin/revoke", {"POST": ADMIN_ONLY}),
+    "admin.funders": (lambda w: "/admin/funders", {"GET": ADMIN_ONLY}),
+    "admin.funder_new": (lambda w: "/admin/funders/new", {"GET": ADMIN_ONLY, "POST": ADMIN_ONLY}),
+    "admin.funder_detail": (lambda w: f"/admin/funders/{_o(w, 'funder')}", {"GET": ADMIN_ONLY}),
+    "admin.funder_edit": (lambda w: f"/admin/funders/{_o(w, 'funder')}/edit", {"GET": ADMIN_ONLY, "POST": ADMIN_ONLY}),
+    "admin.funder_add_staff": (lambda w: f"/admin/funders/{_o(w, 'funder')}/staff", {"POST": ADMIN_ONLY}),
+    "admin.funder_remove_staff": (
+        lambda w: f"/admin/funders/{_o(w, 'funder')}/staff/{_o(w, 'staff_membership')}/remove",
+        {"POST": ADMIN_ONLY}),
+    "admin.regions": (lambda w: "/admin/regions", {"GET": ADMIN_ONLY}),
+    "admin.region_new": (lambda w: f"/admin/regions/new?parent={_o(w, 'county_a')}",
+                         {"GET": ADMIN_ONLY, "POST": ADMIN_ONLY}),
+    "admin.region_edit": (lambda w: f"/admin/regions/{_o(w, 'county_a')}/edit", {"GET": ADMIN_ONLY, "POST": ADMIN_ONLY}),
 }
+
+
+def _o(world: World, key: str) -> int:
+    return world.objects[key].id
+
+
+def _u(world: World, role: str) -> int:
+    return world.users[role].id
+
+
+def _invitation_token(world: World) -> str:
+    from app.orgs.services import invitation_token
+
+    return invitation_token(world.objects["invitation"])
 
 
 def url_for_route(endpoint: str, world: World) -> str:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from app.funders.models import StaffRole
 from app.regions.models import RegionLevel
-from tests.factories import make_funder, make_org, make_region, make_staff, make_user, add_member
+from tests.factories import (add_member, make_funder, make_invitation, make_org, make_region,
+                             make_staff, make_user)
 
 ROLES = [
     "public", "unconfirmed", "applicant_other", "applicant_own", "member_own",
@@ -56,12 +57,16 @@ def build_world() -> World:
     u["admin"] = make_user(is_admin=True, name="平台管理员")
 
     org_x = make_org(community=comm_a, owner=u["applicant_own"])
-    add_member(org_x, u["member_own"])
+    membership = add_member(org_x, u["member_own"])
     org_y = make_org(community=comm_b, owner=u["applicant_other"])
+    # A pending invitation to tenant A's organization, addressed to the reviewer.
+    invitation = make_invitation(org_x, u["reviewer"].email, invited_by=u["applicant_own"])
+    staff_membership = u["officer"].staff_memberships[0]
 
     w.objects.update(
         province=province, county_a=county_a, county_b=county_b, street_a=street_a,
         community_a=comm_a, community_b=comm_b, funder=funder_f, funder_other=funder_g,
-        org=org_x, org_other=org_y,
+        org=org_x, org_other=org_y, membership=membership, invitation=invitation,
+        staff_membership=staff_membership,
     )
     return w

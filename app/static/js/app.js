@@ -10,3 +10,18 @@ document.addEventListener("submit", function (event) {
 document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
   select.addEventListener("change", function () { select.form.requestSubmit(); });
 });
+// Organization form: the credit code and registration date apply only to registered
+// organizations. Hiding them is a convenience; the server ignores them for other statuses.
+document.querySelectorAll("form.org-form").forEach(function (form) {
+  var status = form.querySelector("select[name=legal_status]");
+  if (!status) { return; }
+  function sync() {
+    var registered = status.value === "registered";
+    form.querySelectorAll("[data-registered-only]").forEach(function (block) {
+      block.classList.toggle("d-none", !registered);
+      block.querySelectorAll("input").forEach(function (input) { input.disabled = !registered; });
+    });
+  }
+  status.addEventListener("change", sync);
+  sync();
+});
