@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, has_request_context, render_template, session
 from flask_babel import format_date, format_datetime
 from flask_login import current_user
 from flask_talisman import Talisman
@@ -45,7 +45,8 @@ def import_models() -> None:
 
 
 def _select_locale() -> str:
-    lang = session.get("lang")
+    # Outside a request (CLI, demo loader) there is no session: the default applies.
+    lang = session.get("lang") if has_request_context() else None
     if lang in ("zh_CN", "en"):
         return lang
     return "zh_CN"

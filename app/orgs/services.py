@@ -414,7 +414,7 @@ def accept_invitation(user: User, token: str) -> OrgMembership:
 
 # --- reading ------------------------------------------------------------------------
 
-def _with_community_chain():
+def with_community_chain():
     """Eager-load community → street → county → prefecture → province for full names."""
     return (joinedload(Organization.home_community).joinedload(Region.parent)
             .joinedload(Region.parent).joinedload(Region.parent).joinedload(Region.parent))
@@ -424,7 +424,7 @@ def directory_query(q: str | None = None, category: Category | None = None,
                     region_id: int | None = None, target: ServiceTarget | None = None,
                     legal_status: LegalStatus | None = None) -> Select:
     """The public directory (社会组织名录), filtered; rows come with what cards show."""
-    query = select(Organization).options(_with_community_chain(),
+    query = select(Organization).options(with_community_chain(),
                                          selectinload(Organization.target_rows))
     if q:
         needle = q.strip().lower()
@@ -455,7 +455,7 @@ def get_profile(org_id: int) -> Organization | None:
     if not _valid_id(org_id):
         return None
     return db.session.execute(
-        select(Organization).options(_with_community_chain()).where(Organization.id == org_id)
+        select(Organization).options(with_community_chain()).where(Organization.id == org_id)
     ).unique().scalar_one_or_none()
 
 
@@ -491,7 +491,7 @@ def memberships_of(user: User) -> list[OrgMembership]:
     return list(db.session.execute(
         select(OrgMembership).where(OrgMembership.user_id == user.id)
         .options(joinedload(OrgMembership.organization).options(
-            _with_community_chain(), selectinload(Organization.target_rows)))
+            with_community_chain(), selectinload(Organization.target_rows)))
         .order_by(OrgMembership.id)
     ).unique().scalars())
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.funders.models import Funder
 from app.orgs.models import Organization
+from app.orgs.services import with_community_chain
 from app.regions.models import CommunityKind, Region, RegionLevel
 
 
@@ -26,7 +27,7 @@ def home_stats() -> dict[str, int]:
 
 def recent_organizations(limit: int = 6) -> list[Organization]:
     return list(db.session.execute(
-        select(Organization).order_by(Organization.created_at.desc(), Organization.id.desc()).limit(limit)
+        select(Organization).options(with_community_chain()).order_by(Organization.created_at.desc(), Organization.id.desc()).limit(limit)
     ).scalars())
 
 
