@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask import current_app, has_app_context
 from flask_mail import Mail, Message
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 mail = Mail()
 
@@ -24,6 +24,12 @@ class Email:
 
 
 def queue_email(session: Session, to: str, subject: str, body: str) -> None:
+    # The message belongs to the current transaction: begin one so that a rollback
+    # (even one with no SQL before it) drops the message.
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction():
+        session.begin()
     session.info.setdefault("outbox", []).append(Email(to, subject, body))
 
 
@@ -49,6 +55,9 @@ def _send_outbox(session: Session) -> None:
             current_app.logger.exception("sending email to %s failed", message.to)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_outbox(session: Session) -> None:
-    session.info.pop("outbox", None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_outbox(session: Session, previous_transaction) -> None:
+    # Only when the session's outermost transaction is rolled back; a rolled-back
+    # SAVEPOINT inside a request keeps what was queued before it.
+    if previous_transaction.parent is None:
+        session.info.pop("outbox", None)
