@@ -5,12 +5,13 @@ import os
 from datetime import datetime
 
 from flask import Flask, has_request_context, render_template, session
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, gettext
 from flask_login import current_user
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, Config, ProductionConfig
 
@@ -53,6 +54,7 @@ def _select_locale() -> str:
 
 
 def _init_extensions(app: Flask) -> None:
+    from app.core.enums import N_
     from app.core.mail import mail
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -66,10 +68,12 @@ def _init_extensions(app: Flask) -> None:
     mail.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "请先登录。"
+    # Flask-Login flashes these through `localize_callback`, so they follow the language.
+    login_manager.localize_callback = gettext
+    login_manager.login_message = N_("请先登录。")
     login_manager.login_message_category = "info"
     login_manager.refresh_view = "auth.reauthenticate"
-    login_manager.needs_refresh_message = "此操作需要重新验证身份，请再次输入密码。"
+    login_manager.needs_refresh_message = N_("此操作需要重新验证身份，请再次输入密码。")
     login_manager.needs_refresh_message_category = "info"
     login_manager.session_protection = "basic"
 
@@ -124,7 +128,18 @@ def _sqlite_begin(conn):
         conn.exec_driver_sql("BEGIN")
 
 
+class _IdConverter(IntegerConverter):
+    """`<int:...>` URL parts are ids of 32-bit columns: a larger number is a 404, not a
+    driver overflow (a 500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def _register_blueprints(app: Flask) -> None:
+    # Before any rule is added: rules bind their converters when they are created.
+    app.url_map.converters["int"] = _IdConverter
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
     from app.orgs import bp as orgs_bp
@@ -175,7 +190,7 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(err):
-        return _page(400, "表单已过期或缺少安全令牌，请刷新页面后重试。")
+        return _page(400, gettext("表单已过期或缺少安全令牌，请刷新页面后重试。"))
 
     for code in (400, 403, 404, 405, 409, 413, 429):
         app.register_error_handler(code, lambda err, code=code: _page(code))

@@ -1,4 +1,4 @@
-"""`flask` commands: users, audit, demo."""
+"""`flask` commands: users, audit, demo, backup, restore."""
 from __future__ import annotations
 
 import click
@@ -78,7 +78,50 @@ def load_demo_if_empty() -> None:
     click.echo("demo data loaded: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
 
+@click.command("backup")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Archive path (default instance/backups/gongyi-YYYYmmdd-HHMMSS.tar.gz).")
+def backup_command(output: str | None) -> None:
+    """Write the database and the uploads to one .tar.gz archive."""
+    from flask import current_app
+
+    from app.core.backup import create_backup, default_backup_path
+
+    path = output or default_backup_path(current_app.instance_path)
+    try:
+        summary = create_backup(path)
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
+    click.echo(f"backup written: {summary['path']} ({summary['size']} bytes)")
+    click.echo(f"alembic revision: {summary['alembic_revision']}")
+    for table, rows in summary["row_counts"].items():
+        click.echo(f"  {table}: {rows} rows")
+    click.echo(f"uploads: {summary['uploads']} files, {summary['upload_bytes']} bytes")
+    click.echo(f"audit head: {summary['audit_head_hash']}")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def restore_command(path: str) -> None:
+    """Restore an archive made by `flask backup` into an EMPTY database that `flask db
+    upgrade` has migrated to the same revision."""
+    from app.core.backup import restore_backup
+
+    try:
+        summary = restore_backup(path)
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
+    click.echo(f"restored backup of {summary['created_at']} (revision {summary['alembic_revision']})")
+    for table, rows in summary["row_counts"].items():
+        click.echo(f"  {table}: {rows} rows")
+    click.echo(f"uploads: {summary['uploads']} files written "
+               f"({summary['uploads_in_archive']} in the archive)")
+    click.echo(f"audit chain OK: {summary['audit_rows']} rows, head {summary['audit_head_hash']}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

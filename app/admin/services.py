@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
@@ -26,10 +28,9 @@ ADMIN = "admin"
 APPLICANT = "applicant"
 STAFF_ROLES = tuple(r.value for r in StaffRole)
 ROLES = (ADMIN, *STAFF_ROLES, APPLICANT)
-# Plain names for messages: services also run outside a request (the CLI), where the
-# translated labels are not available.
-ROLE_NAMES = {ADMIN: "平台管理员", "program_officer": "项目主管", "finance_officer": "财务人员",
-              "auditor": "审计监督", APPLICANT: "申报用户"}
+# Names for messages, translated when the message is built (lazy: this is import time).
+ROLE_NAMES = {ADMIN: _l("平台管理员"), "program_officer": _l("项目主管"), "finance_officer": _l("财务人员"),
+              "auditor": _l("审计监督"), APPLICANT: _l("申报用户")}
 STATUS_FILTERS = {"active": lazy_gettext("正常"), "inactive": lazy_gettext("已停用"),
                   "unconfirmed": lazy_gettext("邮箱未确认")}
 
@@ -69,31 +70,31 @@ def create_user_with_role(actor, *, email: str, name: str, password: str, role: 
     name = (name or "").strip()
     phone = (phone or "").strip()
     if not email:
-        raise ValidationError("请输入邮箱。", field="email")
+        raise ValidationError(_("请输入邮箱。"), field="email")
     if len(email) > EMAIL_MAX or not _EMAIL.match(email):
-        raise ValidationError("邮箱格式不正确。", field="email")
+        raise ValidationError(_("邮箱格式不正确。"), field="email")
     if not name:
-        raise ValidationError("请输入姓名。", field="name")
+        raise ValidationError(_("请输入姓名。"), field="name")
     if len(name) > NAME_MAX:
-        raise ValidationError(f"姓名不能超过 {NAME_MAX} 个字。", field="name")
+        raise ValidationError(_("姓名不能超过 %(max)s 个字。", max=NAME_MAX), field="name")
     if len(phone) > PHONE_MAX:
-        raise ValidationError(f"电话号码不能超过 {PHONE_MAX} 个字符。", field="phone")
+        raise ValidationError(_("电话号码不能超过 %(max)s 个字符。", max=PHONE_MAX), field="phone")
     if role not in ROLES:
-        raise ValidationError(f"角色应为以下之一：{', '.join(ROLES)}。", field="role")
+        raise ValidationError(_("角色应为以下之一：%(items)s。", items=', '.join(ROLES)), field="role")
     label = ROLE_NAMES[role]
     funder = None
     if role in STAFF_ROLES:
         if not funder_id:
             raise ValidationError(
-                f"{label}是资助方的工作人员角色，请指定所属资助方。", field="funder_id")
+                _("%(label)s是资助方的工作人员角色，请指定所属资助方。", label=label), field="funder_id")
         funder = db.session.get(Funder, funder_id)
         if funder is None:
-            raise ValidationError(f"编号为 {funder_id} 的资助方不存在。", field="funder_id")
+            raise ValidationError(_("编号为 %(funder_id)s 的资助方不存在。", funder_id=funder_id), field="funder_id")
     elif funder_id:
         raise ValidationError(
-            f"{label}不属于任何资助方，请不要选择资助方。", field="funder_id")
+            _("%(label)s不属于任何资助方，请不要选择资助方。", label=label), field="funder_id")
     if find_user_by_email(email) is not None:
-        raise ValidationError(f"邮箱 {email} 已有账户。", field="email")
+        raise ValidationError(_("邮箱 %(email)s 已有账户。", email=email), field="email")
     check_password_policy(password or "", email=email, name=name)
 
     user = User(email=email, name=name, phone=phone, is_admin=(role == ADMIN),
@@ -122,11 +123,11 @@ def set_admin(actor, user: User, value: bool) -> None:
         return
     if not value:
         if actor is not None and actor.id == user.id:
-            raise ValidationError("不能取消自己的管理员权限，请由另一位管理员操作。")
+            raise ValidationError(_("不能取消自己的管理员权限，请由另一位管理员操作。"))
         if user.is_active_account and _active_admin_count() <= 1:
-            raise ValidationError("平台至少需要保留一位管理员。")
+            raise ValidationError(_("平台至少需要保留一位管理员。"))
     elif not user.is_active_account:
-        raise ValidationError("该用户已停用，请先恢复账户再授予管理员权限。")
+        raise ValidationError(_("该用户已停用，请先恢复账户再授予管理员权限。"))
     user.is_admin = value
     audit.record(actor, "user.set_admin", user, before={"is_admin": not value},
                  after={"is_admin": value})
@@ -135,11 +136,11 @@ def set_admin(actor, user: User, value: bool) -> None:
 def deactivate_user(actor, user: User) -> None:
     """Stop an account: it can no longer sign in, and its open sessions end now."""
     if actor is not None and actor.id == user.id:
-        raise ValidationError("不能停用自己的账户。")
+        raise ValidationError(_("不能停用自己的账户。"))
     if not user.is_active_account:
-        raise ValidationError("该用户已经是停用状态。")
+        raise ValidationError(_("该用户已经是停用状态。"))
     if user.is_admin and _active_admin_count() <= 1:
-        raise ValidationError("平台至少需要保留一位可用的管理员。")
+        raise ValidationError(_("平台至少需要保留一位可用的管理员。"))
     user.is_active_account = False
     user.rotate_session_token()
     audit.record(actor, "user.deactivate", user, before={"is_active": True},
@@ -148,7 +149,7 @@ def deactivate_user(actor, user: User) -> None:
 
 def reactivate_user(actor, user: User) -> None:
     if user.is_active_account:
-        raise ValidationError("该用户已经是正常状态。")
+        raise ValidationError(_("该用户已经是正常状态。"))
     user.is_active_account = True
     audit.record(actor, "user.reactivate", user, before={"is_active": False},
                  after={"is_active": True})
@@ -158,7 +159,7 @@ def add_staff_by_email(actor, funder: Funder, email: str, role) -> StaffMembersh
     user = find_user_by_email(email or "")
     if user is None:
         raise ValidationError(
-            "没有使用该邮箱的账户。请先在“用户管理”中创建账户，或请对方自行注册。", field="email")
+            _("没有使用该邮箱的账户。请先在“用户管理”中创建账户，或请对方自行注册。"), field="email")
     return funder_services.add_staff(actor, funder, user, role)
 
 

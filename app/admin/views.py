@@ -1,10 +1,12 @@
 """Platform administration pages: users and roles, funders, regions (系统管理)."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.admin import bp, services
 from app.admin.forms import StaffRoleForm, UserCreateForm
 from app.auth.models import User
+from app.core.db import MAX_ID, page_arg
 from app.core.errors import DomainError
 from app.core.forms import ActionForm
 from app.core.permissions import require
@@ -25,7 +27,7 @@ def _admins_only():
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int)
+    return page_arg(request.args)
 
 
 def _paginate(stmt):
@@ -82,7 +84,7 @@ def user_new():
             form.add_domain_error(err)
         else:
             db.session.commit()
-            flash(f"已创建账户 {user.email}。", "success")
+            flash(_("已创建账户 %(email)s。", email=user.email), "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
     return render_template("admin/user_new.html", form=form)
 
@@ -115,7 +117,8 @@ def user_add_staff(user_id: int):
             form.add_domain_error(err)
         else:
             db.session.commit()
-            flash(f"已将 {user.name} 设为“{funder.name}”的{membership.role.label}。", "success")
+            flash(_("已将 %(user)s 设为“%(funder)s”的%(role)s。", user=user.name, funder=funder.name,
+                    role=membership.role.label), "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
     return _render_user(user, form)
 
@@ -128,7 +131,7 @@ def user_remove_staff(user_id: int, membership_id: int):
     _require_post_token()
     funder_services.remove_staff(current_user, membership)
     db.session.commit()
-    flash("已移除该工作人员角色。", "success")
+    flash(_("已移除该工作人员角色。"), "success")
     return redirect(url_for("admin.user_detail", user_id=user_id))
 
 
@@ -148,25 +151,25 @@ def _user_action(user_id: int, action, done: str):
 @bp.route("/users/<int:user_id>/admin/grant", methods=["POST"])
 def user_grant_admin(user_id: int):
     return _user_action(user_id, lambda u: services.set_admin(current_user, u, True),
-                        "已授予 {name} 平台管理员权限。")
+                        _("已授予 {name} 平台管理员权限。"))
 
 
 @bp.route("/users/<int:user_id>/admin/revoke", methods=["POST"])
 def user_revoke_admin(user_id: int):
     return _user_action(user_id, lambda u: services.set_admin(current_user, u, False),
-                        "已取消 {name} 的平台管理员权限。")
+                        _("已取消 {name} 的平台管理员权限。"))
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
 def user_deactivate(user_id: int):
     return _user_action(user_id, lambda u: services.deactivate_user(current_user, u),
-                        "已停用 {name} 的账户，其所有登录会话已失效。")
+                        _("已停用 {name} 的账户，其所有登录会话已失效。"))
 
 
 @bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
 def user_reactivate(user_id: int):
     return _user_action(user_id, lambda u: services.reactivate_user(current_user, u),
-                        "已恢复 {name} 的账户。")
+                        _("已恢复 {name} 的账户。"))
 
 
 # --- funders -------------------------------------------------------------------------
@@ -206,7 +209,7 @@ def funder_new():
             form.add_domain_error(err)
         else:
             db.session.commit()
-            flash(f"已添加资助方“{funder.name}”。", "success")
+            flash(_("已添加资助方“%(name)s”。", name=funder.name), "success")
             return redirect(url_for("admin.funder_detail", funder_id=funder.id))
     return render_template("admin/funder_form.html", form=form, funder=None)
 
@@ -224,7 +227,7 @@ def funder_edit(funder_id: int):
             form.add_domain_error(err)
         else:
             db.session.commit()
-            flash("资助方信息已保存。", "success")
+            flash(_("资助方信息已保存。"), "success")
             return redirect(url_for("admin.funder_detail", funder_id=funder.id))
     return render_template("admin/funder_form.html", form=form, funder=funder)
 
@@ -253,7 +256,7 @@ def funder_add_staff(funder_id: int):
             form.add_domain_error(err)
         else:
             db.session.commit()
-            flash(f"已将 {membership.user.name} 设为{membership.role.label}。", "success")
+            flash(_("已将 %(user)s 设为%(role)s。", user=membership.user.name, role=membership.role.label), "success")
             return redirect(url_for("admin.funder_detail", funder_id=funder.id))
     return _render_funder(funder, form)
 
@@ -266,7 +269,7 @@ def funder_remove_staff(funder_id: int, membership_id: int):
     _require_post_token()
     funder_services.remove_staff(current_user, membership)
     db.session.commit()
-    flash("已移除该工作人员。", "success")
+    flash(_("已移除该工作人员。"), "success")
     return redirect(url_for("admin.funder_detail", funder_id=funder_id))
 
 
@@ -274,6 +277,8 @@ def funder_remove_staff(funder_id: int, membership_id: int):
 
 def _parent_arg() -> Region | None:
     parent_id = request.args.get("parent", type=int)
+    if parent_id is not None and not 0 < parent_id <= MAX_ID:
+        abort(404)
     return db.get_or_404(Region, parent_id) if parent_id is not None else None
 
 
@@ -306,7 +311,7 @@ def region_new():
             form.add_domain_error(err)
         else:
             db.session.commit()
-            flash(f"已添加{level.label}“{region.name}”。", "success")
+            flash(_("已添加%(level)s“%(name)s”。", level=level.label, name=region.name), "success")
             return redirect(url_for("admin.regions", parent=parent.id) if parent
                             else url_for("admin.regions"))
     return render_template("admin/region_form.html", form=form, region=None, parent=parent,
@@ -327,7 +332,7 @@ def region_edit(region_id: int):
             form.add_domain_error(err)
         else:
             db.session.commit()
-            flash("区划信息已保存。", "success")
+            flash(_("区划信息已保存。"), "success")
             return redirect(url_for("admin.regions", parent=region.parent_id) if region.parent_id
                             else url_for("admin.regions"))
     return render_template("admin/region_form.html", form=form, region=region,

@@ -5,6 +5,7 @@ import hashlib
 from functools import lru_cache
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -32,15 +33,15 @@ def _common_passwords() -> frozenset[str]:
 def check_password_policy(password: str, *, email: str = "", name: str = "") -> None:
     """≥ 8 characters, no composition rules, common and personal passwords refused."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符。", field="password")
+        raise ValidationError(_("密码至少需要 %(min)s 个字符。", min=MIN_PASSWORD_LENGTH), field="password")
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise ValidationError(f"密码不能超过 {MAX_PASSWORD_LENGTH} 个字符。", field="password")
+        raise ValidationError(_("密码不能超过 %(max)s 个字符。", max=MAX_PASSWORD_LENGTH), field="password")
     lowered = password.lower()
     if lowered in _common_passwords() or len(set(password)) <= 2:
-        raise ValidationError("这个密码太常见，容易被猜中，请换一个更独特的密码。", field="password")
+        raise ValidationError(_("这个密码太常见，容易被猜中，请换一个更独特的密码。"), field="password")
     local = email.split("@")[0].lower()
     if (local and lowered == local) or lowered == email.lower() or (name and lowered == name.lower()):
-        raise ValidationError("密码不能与邮箱或姓名相同。", field="password")
+        raise ValidationError(_("密码不能与邮箱或姓名相同。"), field="password")
 
 
 def normalize_email(email: str) -> str:
@@ -55,7 +56,7 @@ def find_user_by_email(email: str) -> User | None:
 
 def load_user_by_session_id(session_id: str) -> User | None:
     """Flask-Login loader: the id carries the session token, so rotating it ends sessions."""
-    user_id, _, token = session_id.partition(":")
+    user_id, _sep, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
     user = db.session.get(User, int(user_id))
@@ -76,7 +77,7 @@ def _password_fingerprint(user: User) -> str:
 def register(*, email: str, password: str, name: str, phone: str = "") -> User:
     email = normalize_email(email)
     if find_user_by_email(email) is not None:
-        raise ValidationError("该邮箱已注册。如忘记密码，可通过“忘记密码”重设。", field="email")
+        raise ValidationError(_("该邮箱已注册。如忘记密码，可通过“忘记密码”重设。"), field="email")
     check_password_policy(password, email=email, name=name)
     user = User(email=email, name=name.strip(), phone=(phone or "").strip())
     user.set_password(password)
@@ -91,9 +92,8 @@ def send_confirmation(user: User) -> None:
     token = _serializer("confirm-email").dumps({"uid": user.id, "email": user.email})
     link = url_for("auth.confirm_email", token=token, _external=True)
     queue_email(
-        db.session, user.email, "请确认您的邮箱 — 公益创投与政府购买服务平台",
-        f"{user.name}，您好：\n\n请点击以下链接确认邮箱（24 小时内有效）：\n{link}\n\n"
-        "如果这不是您本人的操作，请忽略本邮件。",
+        db.session, user.email, _("请确认您的邮箱 — 公益创投与政府购买服务平台"),
+        _("%(name)s，您好：\n\n请点击以下链接确认邮箱（24 小时内有效）：\n%(link)s\n\n如果这不是您本人的操作，请忽略本邮件。", name=user.name, link=link),
     )
 
 
@@ -102,12 +102,12 @@ def confirm_email(token: str) -> User:
     try:
         data = _serializer("confirm-email").loads(token, max_age=max_age)
     except SignatureExpired:
-        raise ValidationError("确认链接已过期，请登录后重新发送确认邮件。") from None
+        raise ValidationError(_("确认链接已过期，请登录后重新发送确认邮件。")) from None
     except BadSignature:
-        raise ValidationError("确认链接无效。") from None
+        raise ValidationError(_("确认链接无效。")) from None
     user = db.session.get(User, data.get("uid"))
     if user is None or user.email != data.get("email"):
-        raise ValidationError("确认链接无效。")
+        raise ValidationError(_("确认链接无效。"))
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
         audit.record(user, "user.confirm_email", user)
@@ -150,9 +150,8 @@ def request_password_reset(email: str) -> None:
     )
     link = url_for("auth.reset_password", token=token, _external=True)
     queue_email(
-        db.session, user.email, "重设密码 — 公益创投与政府购买服务平台",
-        f"{user.name}，您好：\n\n请点击以下链接重设密码（1 小时内有效，只能使用一次）：\n{link}\n\n"
-        "如果您没有申请重设密码，请忽略本邮件，您的密码不会改变。",
+        db.session, user.email, _("重设密码 — 公益创投与政府购买服务平台"),
+        _("%(name)s，您好：\n\n请点击以下链接重设密码（1 小时内有效，只能使用一次）：\n%(link)s\n\n如果您没有申请重设密码，请忽略本邮件，您的密码不会改变。", name=user.name, link=link),
     )
 
 
@@ -161,12 +160,12 @@ def user_for_reset_token(token: str) -> User:
     try:
         data = _serializer("reset-password").loads(token, max_age=max_age)
     except SignatureExpired:
-        raise ValidationError("重设链接已过期，请重新申请。") from None
+        raise ValidationError(_("重设链接已过期，请重新申请。")) from None
     except BadSignature:
-        raise ValidationError("重设链接无效。") from None
+        raise ValidationError(_("重设链接无效。")) from None
     user = db.session.get(User, data.get("uid"))
     if user is None or not user.is_active or data.get("pw") != _password_fingerprint(user):
-        raise ValidationError("重设链接无效或已使用，请重新申请。")
+        raise ValidationError(_("重设链接无效或已使用，请重新申请。"))
     return user
 
 
@@ -184,7 +183,7 @@ def reset_password(token: str, new_password: str) -> User:
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
     if not user.check_password(current_password or ""):
-        raise ValidationError("当前密码不正确。", field="current_password")
+        raise ValidationError(_("当前密码不正确。"), field="current_password")
     check_password_policy(new_password, email=user.email, name=user.name)
     user.set_password(new_password)
     logout_everywhere(user)

@@ -2,6 +2,7 @@ from urllib.parse import urlsplit
 
 from flask import (abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
+from flask_babel import gettext as _
 from flask_login import confirm_login, current_user, login_required, login_user, logout_user
 
 from app.auth import bp, services
@@ -56,7 +57,7 @@ def register():
             db.session.commit()
             _start_session(user, remember=False)
             db.session.commit()
-            flash(f"注册成功。确认邮件已发送到 {user.email}，请点击邮件中的链接完成确认。", "success")
+            flash(_("注册成功。确认邮件已发送到 %(email)s，请点击邮件中的链接完成确认。", email=user.email), "success")
             return redirect(url_for("public.dashboard"))
     return render_template("auth/register.html", form=form)
 
@@ -71,11 +72,11 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
-            form.form_errors.append("邮箱或密码不正确。")
+            form.form_errors.append(_("邮箱或密码不正确。"))
             return render_template("auth/login.html", form=form), 200
         _start_session(user, remember=form.remember.data)
         db.session.commit()
-        flash(f"欢迎回来，{user.name}。", "success")
+        flash(_("欢迎回来，%(name)s。", name=user.name), "success")
         return redirect(_safe_next(url_for("public.dashboard")))
     return render_template("auth/login.html", form=form)
 
@@ -89,7 +90,7 @@ def reauthenticate():
         if current_user.check_password(form.password.data):
             confirm_login()
             return redirect(_safe_next(url_for("public.dashboard")))
-        form.password.errors = list(form.password.errors) + ["密码不正确。"]
+        form.password.errors = list(form.password.errors) + [_("密码不正确。")]
     return render_template("auth/reauthenticate.html", form=form)
 
 
@@ -103,7 +104,7 @@ def logout():
     db.session.commit()
     logout_user()
     session.clear()
-    flash("您已安全退出。", "info")
+    flash(_("您已安全退出。"), "info")
     return redirect(url_for("public.index"))
 
 
@@ -118,7 +119,7 @@ def confirm_email(token: str):
         flash(err.message, "danger")
         return redirect(url_for("public.index"))
     db.session.commit()
-    flash("邮箱已确认，谢谢。", "success")
+    flash(_("邮箱已确认，谢谢。"), "success")
     return redirect(url_for("public.dashboard") if current_user.is_authenticated else url_for("auth.login"))
 
 
@@ -130,11 +131,11 @@ def resend_confirmation():
     if not form.validate_on_submit():
         abort(400)
     if current_user.is_confirmed:
-        flash("您的邮箱已经确认过了。", "info")
+        flash(_("您的邮箱已经确认过了。"), "info")
     else:
         services.send_confirmation(current_user)
         db.session.commit()
-        flash(f"确认邮件已重新发送到 {current_user.email}。", "success")
+        flash(_("确认邮件已重新发送到 %(email)s。", email=current_user.email), "success")
     return redirect(url_for("public.dashboard"))
 
 
@@ -145,7 +146,7 @@ def forgot_password():
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
         db.session.commit()
-        flash("如果该邮箱已注册，我们已发送重设密码的邮件，请查收。", "info")
+        flash(_("如果该邮箱已注册，我们已发送重设密码的邮件，请查收。"), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form)
 
@@ -168,7 +169,7 @@ def reset_password(token: str):
         else:
             db.session.commit()
             logout_user()
-            flash("密码已重设，请用新密码登录。", "success")
+            flash(_("密码已重设，请用新密码登录。"), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form)
 
@@ -180,7 +181,7 @@ def account():
     if form.validate_on_submit():
         services.update_profile(current_user, name=form.name.data, phone=form.phone.data or "")
         db.session.commit()
-        flash("个人信息已保存。", "success")
+        flash(_("个人信息已保存。"), "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, password_form=ChangePasswordForm(formdata=None))
 
@@ -200,7 +201,7 @@ def change_password():
             # Other sessions are gone; this one continues under the new token.
             _start_session(current_user._get_current_object(), remember=False)
             db.session.commit()
-            flash("密码已修改，其他设备上的登录已失效。", "success")
+            flash(_("密码已修改，其他设备上的登录已失效。"), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=ProfileForm(obj=current_user), password_form=form)
 

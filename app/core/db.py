@@ -45,3 +45,13 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+MAX_ID = 2**31 - 1
+
+
+def page_arg(request_args) -> int:
+    """The `page` query argument as a page number; anything odd (not a number, below 1,
+    too large for the database's OFFSET) is page 1."""
+    page = request_args.get("page", 1, type=int)
+    return page if 0 < page <= MAX_ID else 1

@@ -6,6 +6,12 @@ from enum import StrEnum
 from flask_babel import lazy_gettext
 
 
+def N_(s: str) -> str:
+    """Mark a string for extraction (`pybabel extract -k N_`) without translating it here:
+    enum labels are translated when shown, through `LabeledEnum.label`."""
+    return s
+
+
 class LabeledEnum(StrEnum):
     """A StrEnum whose members carry a (translatable) label: `Member = "value", "标签"`."""
 

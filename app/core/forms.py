@@ -1,12 +1,20 @@
 """Form helpers shared by every domain."""
 from __future__ import annotations
 
+import re
+
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.validators import Regexp
 
 from app.core.errors import DomainError
 
-PHONE = Regexp(r"^[0-9+\-() ]{5,20}$", message="请输入有效的电话号码（数字，可含 - 和空格）。")
+PHONE = Regexp(r"^[0-9+\-() ]{5,20}$", message=_l("请输入有效的电话号码（数字，可含 - 和空格）。"))
+
+
+# Control characters (tab and line breaks excepted) have no place in form input; NUL in
+# particular cannot be stored in a PostgreSQL text column (the driver raises: a 500).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def strip(value):
@@ -24,6 +32,14 @@ class BaseForm(FlaskForm):
             return unbound_field.bind(form=form, filters=filters, **options)
 
     form_errors_extra: list[str]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for f in self:
+            if any(isinstance(v, str) and CONTROL_CHARS.search(v) for v in (f.raw_data or [])):
+                f.errors = list(f.errors) + [_l("不能包含控制字符（如 NUL），请删除后重试。")]
+                valid = False
+        return valid
 
     def add_domain_error(self, err: DomainError) -> None:
         field = getattr(self, err.field, None) if err.field else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
+
 from app.core.errors import ValidationError
 
 # Ten billion yuan: far above any grant, low enough that no input overflows a BIGINT.
@@ -18,24 +20,24 @@ def parse_yuan(text: str | None, *, allow_zero: bool = False, max_fen: int = MAX
     with a message that says what to type instead.
     """
     if text is None or not str(text).strip():
-        raise ValidationError("请输入金额。")
+        raise ValidationError(_("请输入金额。"))
     cleaned = str(text).strip().replace(",", "").replace("¥", "").replace("￥", "").strip()
     if not cleaned.isascii():
-        raise ValidationError("金额请使用半角数字，例如 1234.50。")
+        raise ValidationError(_("金额请使用半角数字，例如 1234.50。"))
     if cleaned.startswith("-"):
-        raise ValidationError("金额不能为负数。")
+        raise ValidationError(_("金额不能为负数。"))
     if not _PLAIN_AMOUNT.match(cleaned):
         if re.match(r"^[0-9]+\.[0-9]{3,}$", cleaned):
-            raise ValidationError("金额最多保留两位小数（精确到分）。")
-        raise ValidationError("金额格式不正确，请输入如 1234.50 的数字。")
+            raise ValidationError(_("金额最多保留两位小数（精确到分）。"))
+        raise ValidationError(_("金额格式不正确，请输入如 1234.50 的数字。"))
     try:
         fen = int((Decimal(cleaned) * 100).to_integral_exact())
     except (InvalidOperation, ArithmeticError):
-        raise ValidationError("金额格式不正确，请输入如 1234.50 的数字。") from None
+        raise ValidationError(_("金额格式不正确，请输入如 1234.50 的数字。")) from None
     if fen == 0 and not allow_zero:
-        raise ValidationError("金额必须大于零。")
+        raise ValidationError(_("金额必须大于零。"))
     if fen > max_fen:
-        raise ValidationError(f"金额不能超过 {format_fen(max_fen)}。")
+        raise ValidationError(_("金额不能超过 %(maximum)s。", maximum=format_fen(max_fen)))
     return fen
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from flask_babel import gettext as _
+
 from app.core.errors import PermissionDenied
 
 Rule = Callable[[Any, Any], bool]
@@ -41,7 +43,7 @@ def can(user: Any, action: str, obj: Any = None) -> bool:
 
 def require(user: Any, action: str, obj: Any = None) -> None:
     if not can(user, action, obj):
-        raise PermissionDenied("您没有权限执行此操作。")
+        raise PermissionDenied(_("您没有权限执行此操作。"))
 
 
 # --- helpers -------------------------------------------------------------------------

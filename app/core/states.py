@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+
 from app.core import audit
 from app.core.db import utcnow
 from app.core.errors import InvalidTransition
@@ -21,7 +23,8 @@ def transition(obj: Any, to: Any, actor: Any, *, reason: str | None = None) -> N
     current = obj.status
     if not can_transition(obj, to):
         raise InvalidTransition(
-            f"不能从“{getattr(current, 'label', current)}”变为“{getattr(to, 'label', to)}”。"
+            _("不能从“%(current)s”变为“%(new)s”。",
+              current=getattr(current, "label", current), new=getattr(to, "label", to))
         )
     obj.status = to
     if hasattr(obj, "status_changed_at"):

@@ -7,20 +7,20 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
-from app.core.enums import LabeledEnum, enum_type
+from app.core.enums import LabeledEnum, N_, enum_type
 from app.extensions import db
 
 
 class FunderKind(LabeledEnum):
-    CIVIL_AFFAIRS = "civil_affairs", "民政部门"
-    STREET_OFFICE = "street_office", "街道办事处/乡镇政府"
-    COMMUNITY_FOUNDATION = "community_foundation", "社区发展基金会"
+    CIVIL_AFFAIRS = "civil_affairs", N_("民政部门")
+    STREET_OFFICE = "street_office", N_("街道办事处/乡镇政府")
+    COMMUNITY_FOUNDATION = "community_foundation", N_("社区发展基金会")
 
 
 class StaffRole(LabeledEnum):
-    PROGRAM_OFFICER = "program_officer", "项目主管"
-    FINANCE_OFFICER = "finance_officer", "财务人员"
-    AUDITOR = "auditor", "审计监督"
+    PROGRAM_OFFICER = "program_officer", N_("项目主管")
+    FINANCE_OFFICER = "finance_officer", N_("财务人员")
+    AUDITOR = "auditor", N_("审计监督")
 
 
 class Funder(db.Model):

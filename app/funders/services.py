@@ -1,6 +1,8 @@
 """Funder rules (资助方/购买主体) and their staff (工作人员)."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.auth.models import User
@@ -17,18 +19,18 @@ KIND_LEVELS: dict[FunderKind, tuple[RegionLevel, ...]] = {
     FunderKind.COMMUNITY_FOUNDATION: (RegionLevel.COUNTY, RegionLevel.STREET),
 }
 KIND_MESSAGES: dict[FunderKind, str] = {
-    FunderKind.CIVIL_AFFAIRS: "民政部门应设在省、州/市或县/市/区一级，请选择相应级别的区划。",
-    FunderKind.STREET_OFFICE: "街道办事处/乡镇政府应对应街道/乡镇一级的区划。",
-    FunderKind.COMMUNITY_FOUNDATION: "社区发展基金会应设在县/市/区或街道/乡镇一级，请选择相应级别的区划。",
+    FunderKind.CIVIL_AFFAIRS: _l("民政部门应设在省、州/市或县/市/区一级，请选择相应级别的区划。"),
+    FunderKind.STREET_OFFICE: _l("街道办事处/乡镇政府应对应街道/乡镇一级的区划。"),
+    FunderKind.COMMUNITY_FOUNDATION: _l("社区发展基金会应设在县/市/区或街道/乡镇一级，请选择相应级别的区划。"),
 }
 # Plain names for messages: services also run outside a request (CLI, demo loader),
 # where the translated enum labels are not available.
-ROLE_NAMES = {StaffRole.PROGRAM_OFFICER: "项目主管", StaffRole.FINANCE_OFFICER: "财务人员",
-              StaffRole.AUDITOR: "审计监督"}
+ROLE_NAMES = {StaffRole.PROGRAM_OFFICER: _l("项目主管"), StaffRole.FINANCE_OFFICER: _l("财务人员"),
+              StaffRole.AUDITOR: _l("审计监督")}
 LIMITS = {"name": 100, "short_name": 40, "address": 200, "contact_phone": 30, "website": 200,
           "description": 5000}
-LABELS = {"name": "名称", "short_name": "简称", "address": "地址", "contact_phone": "联系电话",
-          "website": "网站", "description": "简介"}
+LABELS = {"name": _l("名称"), "short_name": _l("简称"), "address": _l("地址"), "contact_phone": _l("联系电话"),
+          "website": _l("网站"), "description": _l("简介")}
 EDITABLE = ("name", "short_name", "kind", "region", "description", "address", "contact_phone",
             "website", "is_active")
 
@@ -43,17 +45,17 @@ def _snapshot(funder: Funder) -> dict:
 def _clean_text(field: str, value: str | None) -> str:
     value = (value or "").strip()
     if len(value) > LIMITS[field]:
-        raise ValidationError(f"{LABELS[field]}不能超过 {LIMITS[field]} 个字。", field=field)
+        raise ValidationError(_("%(label)s不能超过 %(limit)s 个字。", label=LABELS[field], limit=LIMITS[field]), field=field)
     return value
 
 
 def _check_name(name: str | None, *, exclude_id: int | None = None) -> str:
     name = _clean_text("name", name)
     if not name:
-        raise ValidationError("请输入资助方名称。", field="name")
+        raise ValidationError(_("请输入资助方名称。"), field="name")
     existing = db.session.execute(select(Funder).where(Funder.name == name)).scalar_one_or_none()
     if existing is not None and existing.id != exclude_id:
-        raise ValidationError(f"已有名为“{name}”的资助方，名称不能重复。", field="name")
+        raise ValidationError(_("已有名为“%(name)s”的资助方，名称不能重复。", name=name), field="name")
     return name
 
 
@@ -61,9 +63,9 @@ def _check_kind_region(kind, region: Region | None) -> FunderKind:
     if isinstance(kind, str) and not isinstance(kind, FunderKind):
         kind = FunderKind.coerce(kind)
     if kind is None:
-        raise ValidationError("请选择资助方类型。", field="kind")
+        raise ValidationError(_("请选择资助方类型。"), field="kind")
     if region is None:
-        raise ValidationError("请选择资助方所在的行政区划。", field="region_id")
+        raise ValidationError(_("请选择资助方所在的行政区划。"), field="region_id")
     if region.level not in KIND_LEVELS[kind]:
         raise ValidationError(KIND_MESSAGES[kind], field="region_id")
     return kind
@@ -72,7 +74,7 @@ def _check_kind_region(kind, region: Region | None) -> FunderKind:
 def _check_website(value: str | None) -> str:
     value = _clean_text("website", value)
     if value and not value.lower().startswith(("http://", "https://")):
-        raise ValidationError("网站地址应以 http:// 或 https:// 开头。", field="website")
+        raise ValidationError(_("网站地址应以 http:// 或 https:// 开头。"), field="website")
     return value
 
 
@@ -132,11 +134,12 @@ def add_staff(actor, funder: Funder, user: User, role) -> StaffMembership:
     if isinstance(role, str) and not isinstance(role, StaffRole):
         role = StaffRole.coerce(role)
     if role is None:
-        raise ValidationError("请选择工作人员角色。", field="role")
+        raise ValidationError(_("请选择工作人员角色。"), field="role")
     if not user.is_active_account:
-        raise ValidationError(f"用户 {user.email} 已停用，不能添加为工作人员。", field="email")
+        raise ValidationError(_("用户 %(email)s 已停用，不能添加为工作人员。", email=user.email), field="email")
     if role.value in user.funder_roles(funder.id):
-        raise Conflict(f"{user.name}（{user.email}）已是“{funder.name}”的{ROLE_NAMES[role]}。",
+        raise Conflict(_("%(user)s（%(email)s）已是“%(funder)s”的%(role)s。",
+                         user=user.name, email=user.email, funder=funder.name, role=ROLE_NAMES[role]),
                        field="role")
     membership = StaffMembership(user=user, funder=funder, role=role)
     db.session.add(membership)

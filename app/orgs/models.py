@@ -10,47 +10,47 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
-from app.core.enums import LabeledEnum, enum_type
+from app.core.enums import LabeledEnum, N_, enum_type
 from app.extensions import db
 
 
 class LegalStatus(LabeledEnum):
-    REGISTERED = "registered", "登记"
-    FILED = "filed", "备案"
-    COMMUNITY_LED = "community_led", "社区党组织引领"
+    REGISTERED = "registered", N_("登记")
+    FILED = "filed", N_("备案")
+    COMMUNITY_LED = "community_led", N_("社区党组织引领")
 
 
 class Category(LabeledEnum):
-    LIFE_SERVICE = "life_service", "生活服务类"
-    CHARITY = "charity", "公益慈善类"
-    MUTUAL_AID = "mutual_aid", "居民互助类"
-    CULTURE_SPORTS = "culture_sports", "文体娱乐类"
-    RURAL_TECH = "rural_tech", "农村生产技术服务类"
+    LIFE_SERVICE = "life_service", N_("生活服务类")
+    CHARITY = "charity", N_("公益慈善类")
+    MUTUAL_AID = "mutual_aid", N_("居民互助类")
+    CULTURE_SPORTS = "culture_sports", N_("文体娱乐类")
+    RURAL_TECH = "rural_tech", N_("农村生产技术服务类")
 
 
 class ServiceTarget(LabeledEnum):
-    ELDERLY = "elderly", "老年人"
-    WOMEN = "women", "妇女"
-    CHILDREN = "children", "儿童"
-    DISABLED = "disabled", "残疾人"
-    UNEMPLOYED = "unemployed", "失业人员"
-    MIGRANT_WORKERS = "migrant_workers", "农民工"
-    PRISONERS_CHILDREN = "prisoners_children", "服刑/强制戒毒人员未成年子女"
-    POOR_FAMILIES = "poor_families", "困难家庭"
-    MENTAL_ILLNESS = "mental_illness", "严重精神障碍患者"
-    AT_RISK_YOUTH = "at_risk_youth", "有不良行为青少年"
-    COMMUNITY_CORRECTION = "community_correction", "社区矫正人员"
-    OTHER = "other", "其他"
+    ELDERLY = "elderly", N_("老年人")
+    WOMEN = "women", N_("妇女")
+    CHILDREN = "children", N_("儿童")
+    DISABLED = "disabled", N_("残疾人")
+    UNEMPLOYED = "unemployed", N_("失业人员")
+    MIGRANT_WORKERS = "migrant_workers", N_("农民工")
+    PRISONERS_CHILDREN = "prisoners_children", N_("服刑/强制戒毒人员未成年子女")
+    POOR_FAMILIES = "poor_families", N_("困难家庭")
+    MENTAL_ILLNESS = "mental_illness", N_("严重精神障碍患者")
+    AT_RISK_YOUTH = "at_risk_youth", N_("有不良行为青少年")
+    COMMUNITY_CORRECTION = "community_correction", N_("社区矫正人员")
+    OTHER = "other", N_("其他")
 
 
 class PartyOrganization(LabeledEnum):
-    YES = "yes", "单独建立"
-    JOINT = "joint", "联合建立"
-    NO = "no", "未建立"
+    YES = "yes", N_("单独建立")
+    JOINT = "joint", N_("联合建立")
+    NO = "no", N_("未建立")
 
 
 class EvaluationGrade(LabeledEnum):
-    NONE = "none", "未评估"
+    NONE = "none", N_("未评估")
     A1 = "1A", "1A"
     A2 = "2A", "2A"
     A3 = "3A", "3A"
@@ -63,20 +63,20 @@ class EvaluationGrade(LabeledEnum):
 
 
 class CreditStatus(LabeledEnum):
-    NORMAL = "normal", "正常"
-    ABNORMAL = "abnormal", "活动异常名录"
-    SERIOUS = "serious", "严重违法失信名单"
+    NORMAL = "normal", N_("正常")
+    ABNORMAL = "abnormal", N_("活动异常名录")
+    SERIOUS = "serious", N_("严重违法失信名单")
 
 
 class MemberRole(LabeledEnum):
-    OWNER = "owner", "负责人"
-    MEMBER = "member", "成员"
+    OWNER = "owner", N_("负责人")
+    MEMBER = "member", N_("成员")
 
 
 class InvitationStatus(LabeledEnum):
-    PENDING = "pending", "待接受"
-    ACCEPTED = "accepted", "已接受"
-    REVOKED = "revoked", "已撤回"
+    PENDING = "pending", N_("待接受")
+    ACCEPTED = "accepted", N_("已接受")
+    REVOKED = "revoked", N_("已撤回")
 
 
 class Organization(db.Model):

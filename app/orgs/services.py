@@ -9,8 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.auth.models import User
@@ -39,17 +41,17 @@ MAX_ID = 2**31 - 1
 
 # Profile text fields: (key, column length, label for messages).
 _TEXT_FIELDS = [
-    ("registration_authority", 100, "登记管理机关/备案街道/指导社区党组织"),
-    ("address", 200, "地址"),
-    ("legal_representative", 50, "法定代表人/负责人"),
-    ("contact_name", 50, "联系人"),
-    ("contact_phone", 20, "联系电话"),
-    ("contact_email", 254, "联系邮箱"),
+    ("registration_authority", 100, _l("登记管理机关/备案街道/指导社区党组织")),
+    ("address", 200, _l("地址")),
+    ("legal_representative", 50, _l("法定代表人/负责人")),
+    ("contact_name", 50, _l("联系人")),
+    ("contact_phone", 20, _l("联系电话")),
+    ("contact_email", 254, _l("联系邮箱")),
 ]
 _COUNT_FIELDS = [
-    ("social_worker_count", "持证社会工作者人数"),
-    ("staff_count", "专职工作人员人数"),
-    ("volunteer_count", "登记志愿者人数"),
+    ("social_worker_count", _l("持证社会工作者人数")),
+    ("staff_count", _l("专职工作人员人数")),
+    ("volunteer_count", _l("登记志愿者人数")),
 ]
 
 
@@ -63,7 +65,7 @@ def _text(data: dict, key: str, max_len: int, label: str) -> str:
     value = data.get(key)
     value = "" if value is None else str(value).strip()
     if len(value) > max_len:
-        raise ValidationError(f"{label}不能超过 {max_len} 个字。", field=key)
+        raise ValidationError(_("%(label)s不能超过 %(max_len)s 个字。", label=label, max_len=max_len), field=key)
     return value
 
 
@@ -81,14 +83,17 @@ def _count(data: dict, key: str, label: str) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ValidationError(f"{label}请填写整数。", field=key) from None
+        raise ValidationError(_("%(label)s请填写整数。", label=label), field=key) from None
     if number < 0 or number > MAX_PEOPLE:
-        raise ValidationError(f"{label}应在 0 到 {MAX_PEOPLE} 之间。", field=key)
+        raise ValidationError(_("%(label)s应在 0 到 %(max)s 之间。", label=label, max=MAX_PEOPLE), field=key)
     return number
 
 
 def _name_taken(name: str, exclude_id: int | None) -> bool:
-    query = select(Organization.id).where(func.lower(Organization.name) == name.lower())
+    # The exact match matters: SQLite's lower() folds ASCII only, so "ÑAME" would pass
+    # the case-insensitive test and then break the UNIQUE constraint (a 500).
+    query = select(Organization.id).where(or_(Organization.name == name,
+                                              func.lower(Organization.name) == name.lower()))
     if exclude_id is not None:
         query = query.where(Organization.id != exclude_id)
     return db.session.execute(query.limit(1)).first() is not None
@@ -110,22 +115,22 @@ def clean_profile(data: dict, *, org: Organization | None = None) -> dict:
     exclude_id = org.id if org is not None else None
     out: dict[str, Any] = {}
 
-    name = _text(data, "name", 100, "组织名称")
+    name = _text(data, "name", 100, _("组织名称"))
     if not name:
-        raise ValidationError("请填写组织名称。", field="name")
+        raise ValidationError(_("请填写组织名称。"), field="name")
     if _name_taken(name, exclude_id):
-        raise ValidationError(f"名称“{name}”已被其他组织使用，请核对是否已经创建过，或使用登记/备案的全称。",
+        raise ValidationError(_("名称“%(name)s”已被其他组织使用，请核对是否已经创建过，或使用登记/备案的全称。", name=name),
                               field="name")
     out["name"] = name
 
-    status = _enum(LegalStatus, data.get("legal_status"), "legal_status", "请选择组织的法律状态（登记、备案或社区党组织引领）。")
+    status = _enum(LegalStatus, data.get("legal_status"), "legal_status", _("请选择组织的法律状态（登记、备案或社区党组织引领）。"))
     out["legal_status"] = status
 
     if status == LegalStatus.REGISTERED:
         code = validate_credit_code(data.get("credit_code") or "", field="credit_code")
         other = _code_owner(code, exclude_id)
         if other is not None:
-            raise ValidationError(f"统一社会信用代码 {code} 已被“{other.name}”使用，同一代码只能对应一个组织。",
+            raise ValidationError(_("统一社会信用代码 %(code)s 已被“%(name)s”使用，同一代码只能对应一个组织。", code=code, name=other.name),
                                   field="credit_code")
         out["credit_code"] = code
     else:
@@ -136,24 +141,24 @@ def clean_profile(data: dict, *, org: Organization | None = None) -> dict:
     for key, length, label in _TEXT_FIELDS:
         out[key] = _text(data, key, length, label)
     if out["contact_email"] and not _EMAIL.match(out["contact_email"]):
-        raise ValidationError("联系邮箱格式不正确。", field="contact_email")
+        raise ValidationError(_("联系邮箱格式不正确。"), field="contact_email")
 
-    out["category"] = _enum(Category, data.get("category"), "category", "请选择组织类别。")
+    out["category"] = _enum(Category, data.get("category"), "category", _("请选择组织类别。"))
 
     raw_targets = data.get("service_targets") or []
     if isinstance(raw_targets, (str, ServiceTarget)):
         raw_targets = [raw_targets]
     targets: list[ServiceTarget] = []
     for raw in raw_targets:
-        target = _enum(ServiceTarget, raw, "service_targets", "服务对象选项无效，请重新选择。")
+        target = _enum(ServiceTarget, raw, "service_targets", _("服务对象选项无效，请重新选择。"))
         if target not in targets:
             targets.append(target)
     if not targets:
-        raise ValidationError("请至少选择一类服务对象。", field="service_targets")
+        raise ValidationError(_("请至少选择一类服务对象。"), field="service_targets")
     out["service_targets"] = targets
-    other_text = _text(data, "service_target_other", 100, "其他服务对象")
+    other_text = _text(data, "service_target_other", 100, _("其他服务对象"))
     if ServiceTarget.OTHER in targets and not other_text:
-        raise ValidationError("选择了“其他”服务对象时，请说明具体服务哪些人群。", field="service_target_other")
+        raise ValidationError(_("选择了“其他”服务对象时，请说明具体服务哪些人群。"), field="service_target_other")
     out["service_target_other"] = other_text if ServiceTarget.OTHER in targets else ""
 
     community = None
@@ -165,15 +170,15 @@ def clean_profile(data: dict, *, org: Organization | None = None) -> dict:
     if 0 < community_id <= MAX_ID:
         community = db.session.get(Region, community_id)
     if community is None or community.level != RegionLevel.COMMUNITY:
-        raise ValidationError("请选择组织所在的社区（村）。", field="home_community_id")
+        raise ValidationError(_("请选择组织所在的社区（村）。"), field="home_community_id")
     out["home_community"] = community
 
     today = china_today()
     founded = data.get("founded_on")
     if not isinstance(founded, date):
-        raise ValidationError("请填写成立日期。", field="founded_on")
+        raise ValidationError(_("请填写成立日期。"), field="founded_on")
     if founded > today:
-        raise ValidationError("成立日期不能晚于今天。", field="founded_on")
+        raise ValidationError(_("成立日期不能晚于今天。"), field="founded_on")
     out["founded_on"] = founded
 
     registered = data.get("registered_on")
@@ -181,19 +186,19 @@ def clean_profile(data: dict, *, org: Organization | None = None) -> dict:
         registered = None
     elif registered is not None:
         if not isinstance(registered, date):
-            raise ValidationError("登记日期格式不正确。", field="registered_on")
+            raise ValidationError(_("登记日期格式不正确。"), field="registered_on")
         if registered > today:
-            raise ValidationError("登记日期不能晚于今天。", field="registered_on")
+            raise ValidationError(_("登记日期不能晚于今天。"), field="registered_on")
         if registered < founded:
-            raise ValidationError("登记日期不能早于成立日期。", field="registered_on")
+            raise ValidationError(_("登记日期不能早于成立日期。"), field="registered_on")
     out["registered_on"] = registered
 
     out["party_organization"] = _enum(
         PartyOrganization, data.get("party_organization") or PartyOrganization.NO,
-        "party_organization", "请选择党组织建立情况。")
+        "party_organization", _("请选择党组织建立情况。"))
     for key, label in _COUNT_FIELDS:
         out[key] = _count(data, key, label)
-    out["mission"] = _text(data, "mission", MAX_MISSION, "宗旨与服务内容")
+    out["mission"] = _text(data, "mission", MAX_MISSION, _("宗旨与服务内容"))
     return out
 
 
@@ -231,7 +236,7 @@ def _apply(org: Organization, values: dict) -> None:
 def create_organization(actor: User, data: dict) -> Organization:
     """Create an organization; the actor becomes its owner (负责人)."""
     if not can(actor, "org.create"):
-        raise PermissionDenied("只有已确认邮箱的用户才能创建组织，请先点击确认邮件中的链接。")
+        raise PermissionDenied(_("只有已确认邮箱的用户才能创建组织，请先点击确认邮件中的链接。"))
     values = clean_profile(data)
     org = Organization()
     db.session.add(org)
@@ -260,8 +265,8 @@ def update_staff_fields(actor: User, org: Organization, evaluation_grade: Any,
                         credit_status: Any) -> Organization:
     """Evaluation grade (评估等级) and credit status (信用状态): covering program officers only."""
     require(actor, "org.edit_staff_fields", org)
-    grade = _enum(EvaluationGrade, evaluation_grade, "evaluation_grade", "请选择评估等级。")
-    credit = _enum(CreditStatus, credit_status, "credit_status", "请选择信用状态。")
+    grade = _enum(EvaluationGrade, evaluation_grade, "evaluation_grade", _("请选择评估等级。"))
+    credit = _enum(CreditStatus, credit_status, "credit_status", _("请选择信用状态。"))
     before = {"evaluation_grade": org.evaluation_grade, "credit_status": org.credit_status}
     org.evaluation_grade = grade
     org.credit_status = credit
@@ -283,12 +288,12 @@ def _owner_count(org: Organization) -> int:
 def change_member_role(actor: User, membership: OrgMembership, role: Any) -> OrgMembership:
     org = membership.organization
     require(actor, "org.manage_members", org)
-    new_role = _enum(MemberRole, role, "role", "请选择角色。")
+    new_role = _enum(MemberRole, role, "role", _("请选择角色。"))
     old_role = membership.role
     if new_role == old_role:
         return membership
     if old_role == MemberRole.OWNER and _owner_count(org) <= 1:
-        raise Conflict("组织至少需要一位负责人。请先把另一位成员设为负责人，再变更此人的角色。")
+        raise Conflict(_("组织至少需要一位负责人。请先把另一位成员设为负责人，再变更此人的角色。"))
     membership.role = new_role
     db.session.flush()
     audit.record(actor, "org.change_member_role", org,
@@ -301,7 +306,7 @@ def remove_member(actor: User, membership: OrgMembership) -> None:
     org = membership.organization
     require(actor, "org.manage_members", org)
     if membership.role == MemberRole.OWNER and _owner_count(org) <= 1:
-        raise Conflict("不能移除组织唯一的负责人。请先把另一位成员设为负责人。")
+        raise Conflict(_("不能移除组织唯一的负责人。请先把另一位成员设为负责人。"))
     user = membership.user
     snapshot = {"user_id": membership.user_id, "email": user.email, "role": membership.role}
     db.session.delete(membership)
@@ -322,7 +327,7 @@ def invitation_token(invitation: Invitation) -> str:
 
 
 def _mask(email: str) -> str:
-    local, _, domain = email.partition("@")
+    local, _sep, domain = email.partition("@")
     return f"{local[:1]}***@{domain}"
 
 
@@ -330,21 +335,21 @@ def invite_member(actor: User, org: Organization, email: str, role: Any = Member
     require(actor, "org.manage_members", org)
     address = (email or "").strip().lower()
     if not _EMAIL.match(address) or len(address) > 254:
-        raise ValidationError("请输入有效的邮箱地址。", field="email")
-    member_role = _enum(MemberRole, role, "role", "请选择角色。")
+        raise ValidationError(_("请输入有效的邮箱地址。"), field="email")
+    member_role = _enum(MemberRole, role, "role", _("请选择角色。"))
     already = db.session.execute(
         select(OrgMembership.id).join(User, User.id == OrgMembership.user_id)
         .where(OrgMembership.organization_id == org.id, func.lower(User.email) == address)
     ).first()
     if already is not None:
-        raise ValidationError(f"{address} 已经是本组织的成员。", field="email")
+        raise ValidationError(_("%(address)s 已经是本组织的成员。", address=address), field="email")
     pending = db.session.execute(
         select(Invitation.id).where(Invitation.organization_id == org.id,
                                     Invitation.email == address,
                                     Invitation.status == InvitationStatus.PENDING)
     ).first()
     if pending is not None:
-        raise ValidationError(f"已经向 {address} 发出过邀请，对方尚未接受。如需重发，请先撤回原邀请。",
+        raise ValidationError(_("已经向 %(address)s 发出过邀请，对方尚未接受。如需重发，请先撤回原邀请。", address=address),
                               field="email")
     invitation = Invitation(organization=org, email=address, role=member_role,
                             status=InvitationStatus.PENDING, invited_by_id=actor.id)
@@ -354,11 +359,8 @@ def invite_member(actor: User, org: Organization, email: str, role: Any = Member
                  after={"organization_id": org.id, "email": address, "role": member_role})
     link = url_for("orgs.invitation", token=invitation_token(invitation), _external=True)
     queue_email(
-        db.session, address, f"邀请您加入“{org.name}” — 公益创投与政府购买服务平台",
-        f"您好：\n\n{actor.name}（{actor.email}）邀请您以“{member_role.label}”身份加入社区社会组织"
-        f"“{org.name}”。\n\n请用本邮箱（{address}）的账户登录后打开以下链接接受邀请（7 天内有效）：\n{link}\n\n"
-        "如果您还没有账户，请先用本邮箱注册，注册后再打开上面的链接。\n"
-        "如果您不认识邀请人，请忽略本邮件。",
+        db.session, address, _("邀请您加入“%(name)s” — 公益创投与政府购买服务平台", name=org.name),
+        _("您好：\n\n%(inviter)s（%(email)s）邀请您以“%(role)s”身份加入社区社会组织“%(org)s”。\n\n请用本邮箱（%(address)s）的账户登录后打开以下链接接受邀请（7 天内有效）：\n%(link)s\n\n如果您还没有账户，请先用本邮箱注册，注册后再打开上面的链接。\n如果您不认识邀请人，请忽略本邮件。", inviter=actor.name, email=actor.email, role=member_role.label, org=org.name, address=address, link=link),
     )
     return invitation
 
@@ -366,7 +368,7 @@ def invite_member(actor: User, org: Organization, email: str, role: Any = Member
 def revoke_invitation(actor: User, invitation: Invitation) -> None:
     require(actor, "org.manage_members", invitation.organization)
     if invitation.status != InvitationStatus.PENDING:
-        raise InvalidTransition(f"该邀请已{invitation.status.label}，不能撤回。")
+        raise InvalidTransition(_("该邀请已%(status)s，不能撤回。", status=invitation.status.label))
     transition(invitation, InvitationStatus.REVOKED, actor)
 
 
@@ -375,28 +377,27 @@ def invitation_for_token(token: str) -> Invitation:
     try:
         data = _serializer().loads(token, max_age=INVITATION_MAX_AGE_SECONDS)
     except SignatureExpired:
-        raise ValidationError("邀请链接已过期，请联系组织负责人重新邀请。") from None
+        raise ValidationError(_("邀请链接已过期，请联系组织负责人重新邀请。")) from None
     except BadSignature:
-        raise ValidationError("邀请链接无效，请检查链接是否完整。") from None
+        raise ValidationError(_("邀请链接无效，请检查链接是否完整。")) from None
     iid = data.get("iid") if isinstance(data, dict) else None
     invitation = db.session.get(Invitation, iid) if isinstance(iid, int) and _valid_id(iid) else None
     if invitation is None:
-        raise ValidationError("邀请链接无效，请检查链接是否完整。")
+        raise ValidationError(_("邀请链接无效，请检查链接是否完整。"))
     return invitation
 
 
 def check_invitation_for(user: User, invitation: Invitation) -> None:
     """Raise unless `user` may accept `invitation` now."""
     if invitation.status == InvitationStatus.ACCEPTED:
-        raise InvalidTransition("该邀请已经被接受，不能重复使用。")
+        raise InvalidTransition(_("该邀请已经被接受，不能重复使用。"))
     if invitation.status == InvitationStatus.REVOKED:
-        raise InvalidTransition("该邀请已被组织负责人撤回。")
+        raise InvalidTransition(_("该邀请已被组织负责人撤回。"))
     if (user.email or "").strip().lower() != invitation.email.strip().lower():
         raise PermissionDenied(
-            f"这份邀请发给 {_mask(invitation.email)}，而您当前登录的是 {user.email}。"
-            "请退出后用受邀邮箱的账户登录（没有账户请先用该邮箱注册）。")
+            _("这份邀请发给 %(invited)s，而您当前登录的是 %(email)s。请退出后用受邀邮箱的账户登录（没有账户请先用该邮箱注册）。", invited=_mask(invitation.email), email=user.email))
     if user.org_role(invitation.organization_id) is not None:
-        raise Conflict("您已经是该组织的成员。")
+        raise Conflict(_("您已经是该组织的成员。"))
 
 
 def accept_invitation(user: User, token: str) -> OrgMembership:
@@ -514,7 +515,7 @@ def community_choices() -> list[tuple[str, list[tuple[int, str]]]]:
         street = table.get(row.parent_id)
         county = table.get(street.parent_id) if street else None
         head = " ".join(r.name for r in (county, street) if r is not None)
-        kind = f"（{row.kind.label}）" if row.kind else ""
+        kind = _("（%(kind)s）", kind=row.kind.label) if row.kind else ""
         groups.setdefault(head, []).append((row.id, f"{head} {row.name}{kind}".strip()))
     return list(groups.items())
 

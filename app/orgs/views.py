@@ -1,6 +1,8 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.core.db import page_arg
 from app.core.errors import DomainError, ValidationError
 from app.core.forms import ActionForm
 from app.core.permissions import can, require
@@ -27,7 +29,7 @@ def _check_action_form() -> None:
 def directory():
     form = DirectoryFilterForm(request.args, regions=services.region_filter_choices())
     page = db.paginate(services.directory_query(**form.filters()),
-                       page=request.args.get("page", 1, type=int),
+                       page=page_arg(request.args),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("orgs/directory.html", form=form, page=page, args=form.active_args())
 
@@ -42,7 +44,7 @@ def mine():
 @login_required
 def create():
     if not can(current_user, "org.create"):
-        flash("请先确认您的邮箱，然后才能创建组织。确认邮件可以在工作台重新发送。", "warning")
+        flash(_("请先确认您的邮箱，然后才能创建组织。确认邮件可以在工作台重新发送。"), "warning")
         return redirect(url_for("public.dashboard"))
     form = OrganizationForm(community_groups=services.community_choices())
     if form.validate_on_submit():
@@ -53,7 +55,7 @@ def create():
             form.add_domain_error(err)
         else:
             db.session.commit()
-            flash(f"组织“{org.name}”已创建，您是该组织的负责人。", "success")
+            flash(_("组织“%(name)s”已创建，您是该组织的负责人。", name=org.name), "success")
             return redirect(url_for("orgs.profile", org_id=org.id))
     return render_template("orgs/form.html", form=form, org=None)
 
@@ -84,7 +86,7 @@ def edit(org_id: int):
             form.add_domain_error(err)
         else:
             db.session.commit()
-            flash("组织资料已保存。", "success")
+            flash(_("组织资料已保存。"), "success")
             return redirect(url_for("orgs.profile", org_id=org.id))
     return render_template("orgs/form.html", form=form, org=org)
 
@@ -96,11 +98,11 @@ def staff_fields(org_id: int):
     require(current_user, "org.edit_staff_fields", org)
     form = StaffFieldsForm()
     if not form.validate_on_submit():
-        flash("请选择有效的评估等级和信用状态。", "danger")
+        flash(_("请选择有效的评估等级和信用状态。"), "danger")
         return redirect(url_for("orgs.profile", org_id=org.id))
     services.update_staff_fields(current_user, org, form.evaluation_grade.data, form.credit_status.data)
     db.session.commit()
-    flash("评估等级和信用状态已更新。", "success")
+    flash(_("评估等级和信用状态已更新。"), "success")
     return redirect(url_for("orgs.profile", org_id=org.id))
 
 
@@ -134,7 +136,7 @@ def invite(org_id: int):
             form.add_domain_error(err)
         else:
             db.session.commit()
-            flash(f"邀请已发送到 {invitation.email}。对方用该邮箱登录后即可接受。", "success")
+            flash(_("邀请已发送到 %(email)s。对方用该邮箱登录后即可接受。", email=invitation.email), "success")
             return redirect(url_for("orgs.members", org_id=org.id))
     return _members_page(org, form)
 
@@ -153,7 +155,7 @@ def change_role(org_id: int, membership_id: int):
     require(current_user, "org.manage_members", membership.organization)
     form = MemberRoleForm()
     if not form.validate_on_submit():
-        flash("请选择有效的角色。", "danger")
+        flash(_("请选择有效的角色。"), "danger")
         return redirect(url_for("orgs.members", org_id=org_id))
     try:
         services.change_member_role(current_user, membership, form.role.data)
@@ -162,7 +164,7 @@ def change_role(org_id: int, membership_id: int):
         flash(err.message, "danger")
     else:
         db.session.commit()
-        flash(f"已将 {membership.user.name} 的角色设为“{membership.role.label}”。", "success")
+        flash(_("已将 %(user)s 的角色设为“%(role)s”。", user=membership.user.name, role=membership.role.label), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
 
@@ -180,7 +182,7 @@ def remove_member(org_id: int, membership_id: int):
         flash(err.message, "danger")
     else:
         db.session.commit()
-        flash(f"已将 {name} 移出本组织。", "success")
+        flash(_("已将 %(name)s 移出本组织。", name=name), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
 
@@ -199,14 +201,14 @@ def revoke_invitation(org_id: int, invitation_id: int):
         flash(err.message, "danger")
     else:
         db.session.commit()
-        flash(f"已撤回发给 {invitation.email} 的邀请。", "success")
+        flash(_("已撤回发给 %(email)s 的邀请。", email=invitation.email), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def invitation(token: str):
     if not current_user.is_authenticated:
-        flash("请先登录后接受邀请。还没有账户的，请先用收到邀请的邮箱注册，注册后再打开邀请链接。", "info")
+        flash(_("请先登录后接受邀请。还没有账户的，请先用收到邀请的邮箱注册，注册后再打开邀请链接。"), "info")
         return redirect(url_for("auth.login", next=request.path))
     try:
         inv = services.invitation_for_token(token)
@@ -221,7 +223,7 @@ def invitation(token: str):
             db.session.rollback()
             return render_template("orgs/invitation.html", invitation=inv, problem=err.message), err.status_code
         db.session.commit()
-        flash(f"您已加入“{inv.organization.name}”。", "success")
+        flash(_("您已加入“%(org)s”。", org=inv.organization.name), "success")
         return redirect(url_for("orgs.profile", org_id=inv.organization_id))
     problem = None
     try:

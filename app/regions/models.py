@@ -4,16 +4,16 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.enums import LabeledEnum, enum_type
+from app.core.enums import LabeledEnum, N_, enum_type
 from app.extensions import db
 
 
 class RegionLevel(LabeledEnum):
-    PROVINCE = "province", "省"
-    PREFECTURE = "prefecture", "州/市"
-    COUNTY = "county", "县/市/区"
-    STREET = "street", "街道/乡镇"
-    COMMUNITY = "community", "社区/村"
+    PROVINCE = "province", N_("省")
+    PREFECTURE = "prefecture", N_("州/市")
+    COUNTY = "county", N_("县/市/区")
+    STREET = "street", N_("街道/乡镇")
+    COMMUNITY = "community", N_("社区/村")
 
     @property
     def depth(self) -> int:
@@ -26,8 +26,8 @@ class RegionLevel(LabeledEnum):
 
 
 class CommunityKind(LabeledEnum):
-    URBAN = "urban", "城市社区"
-    RURAL = "rural", "农村社区"
+    URBAN = "urban", N_("城市社区")
+    RURAL = "rural", N_("农村社区")
 
 
 class Region(db.Model):

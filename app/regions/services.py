@@ -7,6 +7,8 @@ community/village. `path` holds the ids of the ancestors and of the region itsel
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import joinedload
 
@@ -18,11 +20,11 @@ from app.regions.models import CommunityKind, Region, RegionLevel
 # Plain names for messages: services also run outside a request (CLI, demo loader),
 # where the translated enum labels are not available.
 LEVEL_NAMES = {
-    RegionLevel.PROVINCE: "省",
-    RegionLevel.PREFECTURE: "州/市",
-    RegionLevel.COUNTY: "县/市/区",
-    RegionLevel.STREET: "街道/乡镇",
-    RegionLevel.COMMUNITY: "社区/村",
+    RegionLevel.PROVINCE: _l("省"),
+    RegionLevel.PREFECTURE: _l("州/市"),
+    RegionLevel.COUNTY: _l("县/市/区"),
+    RegionLevel.STREET: _l("街道/乡镇"),
+    RegionLevel.COMMUNITY: _l("社区/村"),
 }
 NAME_MAX = 60
 CODE_LENGTH = {
@@ -42,9 +44,9 @@ def _snapshot(region: Region) -> dict:
 def _check_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
-        raise ValidationError("请输入区划名称。", field="name")
+        raise ValidationError(_("请输入区划名称。"), field="name")
     if len(name) > NAME_MAX:
-        raise ValidationError(f"区划名称不能超过 {NAME_MAX} 个字。", field="name")
+        raise ValidationError(_("区划名称不能超过 %(max)s 个字。", max=NAME_MAX), field="name")
     return name
 
 
@@ -52,16 +54,16 @@ def _check_code(code: str | None, level: RegionLevel, *, exclude_id: int | None 
     code = (code or "").strip()
     length = CODE_LENGTH[level]
     if not code:
-        raise ValidationError("请输入区划代码。", field="code")
+        raise ValidationError(_("请输入区划代码。"), field="code")
     if not (code.isascii() and code.isdigit()):
-        raise ValidationError("区划代码只能由半角数字组成。", field="code")
+        raise ValidationError(_("区划代码只能由半角数字组成。"), field="code")
     if len(code) != length:
         raise ValidationError(
-            f"{LEVEL_NAMES[level]}级区划代码应为 {length} 位数字（统计用区划代码），当前为 {len(code)} 位。",
+            _("%(level)s级区划代码应为 %(length)s 位数字（统计用区划代码），当前为 %(count)s 位。", level=LEVEL_NAMES[level], length=length, count=len(code)),
             field="code")
     existing = get_by_code(code)
     if existing is not None and existing.id != exclude_id:
-        raise ValidationError(f"区划代码 {code} 已被“{existing.name}”使用。", field="code")
+        raise ValidationError(_("区划代码 %(code)s 已被“%(name)s”使用。", code=code, name=existing.name), field="code")
     return code
 
 
@@ -70,10 +72,10 @@ def _check_kind(kind, level: RegionLevel) -> CommunityKind | None:
         kind = CommunityKind.coerce(kind)
     if level == RegionLevel.COMMUNITY:
         if kind is None:
-            raise ValidationError("社区/村必须选择类型：城市社区或农村社区。", field="kind")
+            raise ValidationError(_("社区/村必须选择类型：城市社区或农村社区。"), field="kind")
         return kind
     if kind is not None:
-        raise ValidationError("只有社区/村才区分城市社区和农村社区。", field="kind")
+        raise ValidationError(_("只有社区/村才区分城市社区和农村社区。"), field="kind")
     return None
 
 
@@ -81,17 +83,17 @@ def _check_level(level, parent: Region | None) -> RegionLevel:
     if isinstance(level, str) and not isinstance(level, RegionLevel):
         level = RegionLevel.coerce(level)
     if level is None:
-        raise ValidationError("请选择区划级别。", field="level")
+        raise ValidationError(_("请选择区划级别。"), field="level")
     if parent is None:
         if level != RegionLevel.PROVINCE:
-            raise ValidationError(f"{LEVEL_NAMES[level]}级区划必须有上级区划。", field="parent")
+            raise ValidationError(_("%(level)s级区划必须有上级区划。", level=LEVEL_NAMES[level]), field="parent")
     else:
         expected = parent.level.child
         if expected is None:
-            raise ValidationError("社区/村是最低一级，不能再添加下级区划。", field="parent")
+            raise ValidationError(_("社区/村是最低一级，不能再添加下级区划。"), field="parent")
         if level != expected:
             raise ValidationError(
-                f"“{parent.name}”（{LEVEL_NAMES[parent.level]}）的下级只能是{LEVEL_NAMES[expected]}级区划。",
+                _("“%(name)s”（%(parent_level)s）的下级只能是%(expected_level)s级区划。", name=parent.name, parent_level=LEVEL_NAMES[parent.level], expected_level=LEVEL_NAMES[expected]),
                 field="level")
     return level
 

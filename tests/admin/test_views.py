@@ -7,7 +7,7 @@ from app.funders.models import Funder, FunderKind, StaffMembership, StaffRole
 from app.regions.models import CommunityKind, Region, RegionLevel
 from app.regions import services as region_services
 from tests.conftest import login
-from tests.factories import (PASSWORD, ancestor, make_admin, make_funder, make_org, make_region,
+from tests.factories import (ancestor, make_admin, make_funder, make_org, make_region,
                              make_staff, make_user)
 
 GOOD_PASSWORD = "lanterns-over-dianchi"

@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db as _db
+from app.extensions import limiter
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -91,6 +92,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
+    # Rate-limit counters live in one in-memory store per process: start each journey
+    # without the counts left by earlier tests from the same address.
+    limiter.reset()
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
                                   base_url=live_server.config["LIVE_URL"])
     page = context.new_page()
