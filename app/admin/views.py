@@ -8,7 +8,7 @@ from app.admin.forms import StaffRoleForm, UserCreateForm
 from app.auth.models import User
 from app.core.db import MAX_ID, page_arg
 from app.core.errors import DomainError
-from app.core.forms import ActionForm
+from app.core.forms import clean_search, require_action_form
 from app.core.permissions import require
 from app.extensions import db
 from app.funders import services as funder_services
@@ -36,12 +36,7 @@ def _paginate(stmt):
 
 
 def _arg(name: str, limit: int = 100) -> str:
-    return (request.args.get(name) or "").strip()[:limit]
-
-
-def _require_post_token() -> None:
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    return clean_search(request.args.get(name), limit)
 
 
 def _fail(err: DomainError) -> None:
@@ -128,7 +123,7 @@ def user_remove_staff(user_id: int, membership_id: int):
     membership = db.get_or_404(StaffMembership, membership_id)
     if membership.user_id != user_id:
         abort(404)
-    _require_post_token()
+    require_action_form()
     funder_services.remove_staff(current_user, membership)
     db.session.commit()
     flash(_("已移除该工作人员角色。"), "success")
@@ -137,7 +132,7 @@ def user_remove_staff(user_id: int, membership_id: int):
 
 def _user_action(user_id: int, action, done: str):
     user = db.get_or_404(User, user_id)
-    _require_post_token()
+    require_action_form()
     try:
         action(user)
     except DomainError as err:
@@ -266,7 +261,7 @@ def funder_remove_staff(funder_id: int, membership_id: int):
     membership = db.get_or_404(StaffMembership, membership_id)
     if membership.funder_id != funder_id:
         abort(404)
-    _require_post_token()
+    require_action_form()
     funder_services.remove_staff(current_user, membership)
     db.session.commit()
     flash(_("已移除该工作人员。"), "success")

@@ -1,6 +1,6 @@
 from urllib.parse import urlsplit
 
-from flask import (abort, current_app, flash, redirect, render_template, request, session,
+from flask import (current_app, flash, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
 from flask_login import confirm_login, current_user, login_required, login_user, logout_user
@@ -9,14 +9,18 @@ from app.auth import bp, services
 from app.auth.forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm,
                             ReauthForm, RegisterForm, ResetPasswordForm)
 from app.core.errors import ValidationError
-from app.core.forms import ActionForm
+from app.core.forms import ActionForm, require_action_form
 from app.extensions import db, limiter
 
 
 def _safe_next(default: str) -> str:
     target = request.args.get("next") or request.form.get("next") or ""
     parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
+    # Browsers read "/\\host" as "//host"; a line break in a Location header is refused
+    # by Werkzeug (a 500) and a control character has no place in a path.
+    unsafe = "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target)
+    if (target.startswith("/") and not target.startswith("//") and not unsafe
+            and not parts.netloc and not parts.scheme):
         return target
     return default
 
@@ -97,9 +101,7 @@ def reauthenticate():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
+    require_action_form()
     services.logout_everywhere(current_user)
     db.session.commit()
     logout_user()
@@ -127,9 +129,7 @@ def confirm_email(token: str):
 @login_required
 @limiter.limit("3 per minute")
 def resend_confirmation():
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
+    require_action_form()
     if current_user.is_confirmed:
         flash(_("您的邮箱已经确认过了。"), "info")
     else:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.validators import Regexp
@@ -19,6 +20,11 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def clean_search(text: str | None, limit: int = 100) -> str:
+    """A search box's text, trimmed, without control characters, at most `limit` long."""
+    return CONTROL_CHARS.sub("", text or "").strip()[:limit]
 
 
 class BaseForm(FlaskForm):
@@ -51,3 +57,9 @@ class BaseForm(FlaskForm):
 
 class ActionForm(BaseForm):
     """For POST-only buttons (logout, revoke, language): the CSRF token and nothing else."""
+
+
+def require_action_form() -> None:
+    """A POST-only button's request must carry a valid CSRF token (400 otherwise)."""
+    if not ActionForm().validate_on_submit():
+        abort(400)

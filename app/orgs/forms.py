@@ -4,7 +4,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.core.forms import PHONE, BaseForm
+from app.core.forms import PHONE, BaseForm, clean_search
 from app.orgs.models import (Category, CreditStatus, EvaluationGrade, LegalStatus, MemberRole,
                              PartyOrganization, ServiceTarget)
 from app.orgs.services import MAX_MISSION, MAX_PEOPLE
@@ -185,7 +185,7 @@ class DirectoryFilterForm(BaseForm):
     def filters(self) -> dict:
         region = (self.region.data or "").strip()
         return {
-            "q": (self.q.data or "")[:100] or None,
+            "q": clean_search(self.q.data) or None,
             "category": Category.coerce(self.category.data),
             "region_id": int(region) if region.isdigit() and len(region) < 10 else None,
             "target": ServiceTarget.coerce(self.target.data),

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from app.core.db import page_arg
 from app.core.errors import DomainError, ValidationError
-from app.core.forms import ActionForm
+from app.core.forms import require_action_form
 from app.core.permissions import can, require
 from app.extensions import db
 from app.orgs import bp, services
@@ -18,11 +18,6 @@ def _org_or_404(org_id: int):
     if org is None:
         abort(404)
     return org
-
-
-def _check_action_form() -> None:
-    if not ActionForm().validate_on_submit():
-        abort(400)
 
 
 @bp.route("/")
@@ -173,7 +168,7 @@ def change_role(org_id: int, membership_id: int):
 def remove_member(org_id: int, membership_id: int):
     membership = _membership_or_404(org_id, membership_id)
     require(current_user, "org.manage_members", membership.organization)
-    _check_action_form()
+    require_action_form()
     name = membership.user.name
     try:
         services.remove_member(current_user, membership)
@@ -193,7 +188,7 @@ def revoke_invitation(org_id: int, invitation_id: int):
     if invitation is None:
         abort(404)
     require(current_user, "org.manage_members", invitation.organization)
-    _check_action_form()
+    require_action_form()
     try:
         services.revoke_invitation(current_user, invitation)
     except DomainError as err:
@@ -216,7 +211,7 @@ def invitation(token: str):
         flash(err.message, "danger")
         return redirect(url_for("public.dashboard"))
     if request.method == "POST":
-        _check_action_form()
+        require_action_form()
         try:
             services.accept_invitation(current_user, token)
         except DomainError as err:

@@ -537,3 +537,12 @@ def test_cli_weak_password_fails(app, db):
     result = app.test_cli_runner().invoke(args=[
         "users", "create", "--email", "x@example.cn", "--role", "admin", "--password", "12345678"])
     assert result.exit_code != 0 and "太常见" in result.output
+
+
+def test_control_characters_in_admin_search_are_ignored_not_a_500(client, db):
+    from tests.conftest import login
+    from tests.factories import make_user
+
+    login(client, make_user(is_admin=True))
+    for path in ("/admin/users?q=a%00b", "/admin/funders?q=%00", "/admin/regions?q=%00x"):
+        assert client.get(path).status_code == 200

@@ -66,7 +66,7 @@ def test_bad_logins_from_many_ips_for_one_account_are_limited(client, db):
 
 
 def test_login_issues_a_new_session_and_logout_ends_other_sessions(app, db):
-    user = make_user(email="multi@example.cn")
+    make_user(email="multi@example.cn")
     phone, laptop = app.test_client(), app.test_client()
     with phone.session_transaction() as sess:
         sess["planted"] = "attacker-chosen"
@@ -111,7 +111,7 @@ def test_over_long_fields_are_refused(client, db):
 
 
 def test_change_password_view_keeps_this_session(client, db):
-    user = make_user(email="chg@example.cn")
+    make_user(email="chg@example.cn")
     client.post("/auth/login", data={"email": "chg@example.cn", "password": PASSWORD})
     resp = client.post("/auth/password", data={"current_password": PASSWORD, "password": "new-secret-phrase-9",
                                                "password2": "new-secret-phrase-9"})

@@ -456,3 +456,8 @@ def test_huge_ids_and_junk_never_fail(client, db, world):
     assert resp.status_code == 200 and "请从列表中选择社区" in resp.get_data(as_text=True)
     assert client.get("/orgs/invitations/" + "x" * 3000, follow_redirects=True).status_code == 200
     assert org_count(db) == 1
+
+
+def test_control_characters_in_search_are_ignored_not_a_500(client, db):
+    resp = client.get("/orgs/?q=%E7%BF%A0%00%E6%B9%96")
+    assert resp.status_code == 200
