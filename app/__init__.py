@@ -39,6 +39,7 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
 def import_models() -> None:
     """Import every domain's models so the metadata (and Alembic) sees all tables."""
     from app.auth import models as _auth  # noqa: F401
+    from app.calls import models as _calls  # noqa: F401
     from app.core import audit as _audit  # noqa: F401
     from app.funders import models as _funders  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
@@ -142,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = _IdConverter
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
+    from app.calls import bp as calls_bp
     from app.orgs import bp as orgs_bp
     from app.public import bp as public_bp
 
@@ -149,6 +151,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(orgs_bp, url_prefix="/orgs")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(calls_bp, url_prefix="/calls")
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -136,3 +136,31 @@ def make_invitation(org: Organization, email: str, *, role: MemberRole = MemberR
     db.session.add(invitation)
     db.session.flush()
     return invitation
+
+
+def make_call(funder: Funder, *, status=None, kind=None, title: str | None = None,
+              opens_at=None, deadline_at=None, region: Region | None = None,
+              budget_fen: int = 50_000_000, min_award_fen: int = 2_000_000,
+              max_award_fen: int = 10_000_000, service_item: str = "", created_by: User | None = None):
+    """A call with the default rubric and installments (open by default a day ago, closing in 30 days)."""
+    from datetime import timedelta
+
+    from app.calls.models import Call, CallKind, CallStatus, InstallmentStep, RubricCriterion
+    from app.calls.services import DEFAULT_INSTALLMENTS, DEFAULT_RUBRIC
+
+    now = utcnow()
+    kind = kind or CallKind.VENTURE
+    call = Call(
+        funder_id=funder.id, kind=kind, status=status or CallStatus.DRAFT,
+        title=title or f"测试公益创投{_n()}", summary="为社区老人提供服务", description="详细说明",
+        region_scope_id=(region.id if region else funder.region_id),
+        service_item=service_item or ("居家养老服务" if kind == CallKind.PURCHASE else ""),
+        budget_fen=budget_fen, min_award_fen=min_award_fen, max_award_fen=max_award_fen,
+        opens_at=opens_at or now - timedelta(days=1), deadline_at=deadline_at or now + timedelta(days=30),
+        created_by_id=created_by.id if created_by else None,
+    )
+    call.criteria = [RubricCriterion(position=i, **c) for i, c in enumerate(DEFAULT_RUBRIC, 1)]
+    call.installments = [InstallmentStep(position=i, **s) for i, s in enumerate(DEFAULT_INSTALLMENTS, 1)]
+    db.session.add(call)
+    db.session.flush()
+    return call

@@ -57,3 +57,44 @@ def test_upgrade_matches_models_and_downgrade_is_clean(empty_database_url):
         with engine.connect() as conn:
             assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
         engine.dispose()
+
+
+def test_upgrade_keeps_demo_data_and_downgrade_keeps_it_too(empty_database_url):
+    """Data loaded at the first revision survives every later upgrade and a step back."""
+    from alembic.script import ScriptDirectory
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import func, select
+
+    from app.auth.models import User
+    from app.demo import load
+    from app.orgs.models import Organization
+    from app.regions.models import Region
+
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+        first = script.get_base()
+        upgrade(revision=first)
+        engine = create_engine(empty_database_url)
+
+        def counts():
+            with engine.connect() as conn:
+                return [conn.scalar(select(func.count()).select_from(m.__table__))
+                        for m in (User, Region, Organization)]
+
+        from sqlalchemy.orm import Session
+        with Session(engine) as session:
+            original = db.session
+            db.session = session
+            try:
+                load()
+                session.commit()
+            finally:
+                db.session = original
+        before = counts()
+        assert before[0] == 10 and before[2] >= 40
+        upgrade()
+        assert counts() == before
+        downgrade(revision="-1")
+        assert counts() == before
+        engine.dispose()

@@ -111,3 +111,32 @@ def _funder_view(user, funder) -> bool:
 @rule("staff.workspace")
 def _staff_workspace(user, obj) -> bool:
     return user.is_staff
+
+
+# --- calls ---------------------------------------------------------------------------
+
+def _calls_status(call) -> str:
+    status = getattr(call, "status", None)
+    return getattr(status, "value", status)
+
+
+@rule("call.create")
+def _call_create(user, obj) -> bool:
+    """Program officers of any funder (obj: optionally the funder they create it for)."""
+    if obj is not None:
+        return "program_officer" in user.funder_roles(obj.id)
+    return bool(staff_funders(user, "program_officer"))
+
+
+@rule("call.manage")
+def _call_manage(user, call) -> bool:
+    return "program_officer" in user.funder_roles(call.funder_id)
+
+
+@rule("public.call.view")
+def _call_view(user, call) -> bool:
+    """Published calls are public; a draft only for its funder's staff and admins."""
+    if _calls_status(call) != "draft":
+        return True
+    return _signed_in(user) and (
+        user.is_admin or bool(user.funder_roles(call.funder_id)))

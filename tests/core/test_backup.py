@@ -164,6 +164,15 @@ def build_data(db):
     funder = make_funder()
     staff = make_staff(funder)
     make_invitation(org, "invitee@example.cn", invited_by=owner)
+    # A call with its rubric, installments, categories and service targets.
+    from app.calls.models import CallCategory, CallServiceTarget
+    from app.orgs.models import Category, ServiceTarget
+    from tests.factories import make_call
+
+    call = make_call(funder, title="2026年五华区社区公益创投")
+    call.category_rows = [CallCategory(category=Category.LIFE_SERVICE)]
+    call.target_rows = [CallServiceTarget(target=ServiceTarget.ELDERLY)]
+    db.session.flush()
     # Re-parent an early community under a street created after it (parent id > child id).
     community = org.home_community
     new_street = make_region(level=RegionLevel.STREET, parent=community.parent.parent)

@@ -89,6 +89,23 @@ ROUTES: dict[str, tuple] = {
     "admin.region_new": (lambda w: f"/admin/regions/new?parent={_o(w, 'county_a')}",
                          {"GET": ADMIN_ONLY, "POST": ADMIN_ONLY}),
     "admin.region_edit": (lambda w: f"/admin/regions/{_o(w, 'county_a')}/edit", {"GET": ADMIN_ONLY, "POST": ADMIN_ONLY}),
+
+    # calls (项目征集): management URLs name tenant A's draft call
+    "calls.index": (lambda w: "/calls/", {"GET": ANYONE}),
+    # A draft is visible only to its funder's staff and admins; others get 404.
+    "calls.detail": (lambda w: f"/calls/{_o(w, 'call_draft')}",
+                     {"GET": {**{r: "404" for r in ROLES}, "officer": ALLOW, "finance": ALLOW,
+                              "auditor": ALLOW, "admin": ALLOW}}),
+    "calls.manage": (lambda w: "/calls/manage", {"GET": only("officer", "officer_other")}),
+    "calls.create": (lambda w: f"/calls/new?funder={_o(w, 'funder')}",
+                     {"GET": only("officer", "officer_other"), "POST": only("officer", "officer_other")}),
+    "calls.edit": (lambda w: f"/calls/{_o(w, 'call_draft')}/edit", {"GET": only("officer"), "POST": only("officer")}),
+    "calls.rubric": (lambda w: f"/calls/{_o(w, 'call_draft')}/rubric", {"GET": only("officer"), "POST": only("officer")}),
+    "calls.installments": (lambda w: f"/calls/{_o(w, 'call_draft')}/installments",
+                           {"GET": only("officer"), "POST": only("officer")}),
+    "calls.publish": (lambda w: f"/calls/{_o(w, 'call_draft')}/publish", {"POST": only("officer")}),
+    "calls.advance": (lambda w: f"/calls/{_o(w, 'call_open')}/advance", {"POST": only("officer")}),
+    "calls.cancel": (lambda w: f"/calls/{_o(w, 'call_draft')}/cancel", {"POST": only("officer")}),
 }
 
 

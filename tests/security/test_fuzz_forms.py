@@ -90,6 +90,9 @@ FORM_PAGE = {
     "admin.user_revoke_admin": _user_page,
     "admin.user_remove_staff": lambda w: f"/admin/users/{w.users['officer'].id}",
     "admin.funder_add_staff": _funder_page, "admin.funder_remove_staff": _funder_page,
+    "calls.publish": lambda w: f"/calls/{w.objects['call_draft'].id}",
+    "calls.cancel": lambda w: f"/calls/{w.objects['call_draft'].id}",
+    "calls.advance": lambda w: f"/calls/{w.objects['call_open'].id}",
 }
 
 # Discovery must find at least these (else the fuzzing would silently test nothing).
@@ -116,6 +119,12 @@ EXPECTED_FIELDS = {
     "admin.funder_add_staff": {"email", "role"},
     "admin.region_new": {"name", "code"},
     "admin.region_edit": {"name", "code"},
+    "calls.create": {"title", "kind", "region_scope_id", "budget", "min_award", "max_award",
+                     "opens_at", "deadline_at", "allowed_legal_statuses", "pass_line"},
+    "calls.rubric": {"criteria-0-name", "criteria-0-max_points", "criteria-0-weight"},
+    "calls.installments": {"steps-0-percent", "steps-0-trigger"},
+    "calls.cancel": {"reason"},
+    "calls.advance": {"to"},
 }
 
 
@@ -147,6 +156,15 @@ def valid_seed(endpoint: str, w: World) -> dict:
                              "region_id": str(county.id), "website": "https://mzj.example.gov.cn"},
         "admin.funder_add_staff": {"email": w.users["reviewer"].email, "role": "auditor"},
         "admin.region_new": {"name": "模糊街道", "code": "530102999"},
+        "calls.create": {
+            "funder_id": str(w.objects["funder"].id), "kind": "venture", "title": "模糊测试公益创投",
+            "region_scope_id": str(county.id), "budget": "300000", "min_award": "10000",
+            "max_award": "50000", "matching_ratio_pct": "0", "management_cap_pct": "10",
+            "budget_heads": "业务活动费", "allowed_legal_statuses": ["filed"],
+            "opens_at": "2030-01-01T09:00", "deadline_at": "2030-02-01T17:00", "pass_line": "60"},
+        "calls.rubric": {"criteria-0-name": "需求", "criteria-0-max_points": "100", "criteria-0-weight": "1"},
+        "calls.installments": {"steps-0-percent": "100", "steps-0-trigger": "agreement_signed"},
+        "calls.cancel": {"reason": "预算调整"},
     }
     return dict(seeds.get(endpoint, {}))
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from app.funders.models import StaffRole
 from app.regions.models import RegionLevel
-from tests.factories import (add_member, make_funder, make_invitation, make_org, make_region,
+from tests.factories import (add_member, make_call, make_funder, make_invitation, make_org, make_region,
                              make_staff, make_user)
 
 ROLES = [
@@ -62,11 +62,15 @@ def build_world() -> World:
     # A pending invitation to tenant A's organization, addressed to the reviewer.
     invitation = make_invitation(org_x, u["reviewer"].email, invited_by=u["applicant_own"])
     staff_membership = u["officer"].staff_memberships[0]
+    from app.calls.models import CallStatus
+
+    call_draft = make_call(funder_f, title="草稿征集", created_by=u["officer"])
+    call_open = make_call(funder_f, status=CallStatus.OPEN, title="征集中的公益创投")
 
     w.objects.update(
         province=province, county_a=county_a, county_b=county_b, street_a=street_a,
         community_a=comm_a, community_b=comm_b, funder=funder_f, funder_other=funder_g,
         org=org_x, org_other=org_y, membership=membership, invitation=invitation,
-        staff_membership=staff_membership,
+        staff_membership=staff_membership, call_draft=call_draft, call_open=call_open,
     )
     return w

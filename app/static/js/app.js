@@ -25,3 +25,20 @@ document.querySelectorAll("form.org-form").forEach(function (form) {
   status.addEventListener("change", sync);
   sync();
 });
+
+// Rubric editor: show the running total of the max points typed so far.
+document.querySelectorAll('[data-rubric-form]').forEach(function (form) {
+  var out = form.querySelector('[data-rubric-total]');
+  if (!out) return;
+  function update() {
+    var total = 0;
+    form.querySelectorAll('[data-rubric-points]').forEach(function (input) {
+      var n = parseInt(input.value, 10);
+      if (!isNaN(n)) total += n;
+    });
+    out.textContent = String(total);
+    out.classList.toggle('text-danger', total !== 100);
+  }
+  form.addEventListener('input', update);
+  update();
+});
