@@ -59,11 +59,13 @@ def test_upgrade_matches_models_and_downgrade_is_clean(empty_database_url):
         engine.dispose()
 
 
-def test_upgrade_keeps_demo_data_and_downgrade_keeps_it_too(empty_database_url):
-    """Data loaded at the first revision survives every later upgrade and a step back."""
+def test_demo_data_survives_downgrade_to_the_first_revision_and_upgrade_back(empty_database_url):
+    """With the demo data loaded, stepping down to the first revision and back up keeps
+    every row of the tables the first revision holds."""
     from alembic.script import ScriptDirectory
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
 
     from app.auth.models import User
     from app.demo import load
@@ -72,9 +74,7 @@ def test_upgrade_keeps_demo_data_and_downgrade_keeps_it_too(empty_database_url):
 
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=empty_database_url)
     with app.app_context():
-        script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
-        first = script.get_base()
-        upgrade(revision=first)
+        upgrade()
         engine = create_engine(empty_database_url)
 
         def counts():
@@ -82,7 +82,6 @@ def test_upgrade_keeps_demo_data_and_downgrade_keeps_it_too(empty_database_url):
                 return [conn.scalar(select(func.count()).select_from(m.__table__))
                         for m in (User, Region, Organization)]
 
-        from sqlalchemy.orm import Session
         with Session(engine) as session:
             original = db.session
             db.session = session
@@ -93,8 +92,9 @@ def test_upgrade_keeps_demo_data_and_downgrade_keeps_it_too(empty_database_url):
                 db.session = original
         before = counts()
         assert before[0] == 10 and before[2] >= 40
-        upgrade()
+        script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+        downgrade(revision=script.get_base())
         assert counts() == before
-        downgrade(revision="-1")
+        upgrade()
         assert counts() == before
         engine.dispose()

@@ -219,3 +219,22 @@ def test_load_fills_in_only_what_is_missing(db):
     assert after["region"] == before["region"] and after["user"] == before["user"]
     assert summary["created"] == 3
     assert verify_chain().ok
+
+
+def test_demo_calls_open_and_draft(db, loaded):
+    from sqlalchemy import select
+
+    from app.calls.models import Call, CallKind, CallStatus
+    from app.core.db import utcnow
+
+    calls = {c.title: c for c in db.session.scalars(select(Call))}
+    venture = calls["2027年五华区社区公益创投大赛"]
+    purchase = calls["2027年省级福彩公益金购买社区居家养老助餐服务"]
+    draft = calls["翠湖片区邻里互助微创投"]
+    now = utcnow()
+    assert venture.kind == CallKind.VENTURE and venture.status == CallStatus.OPEN and venture.is_accepting(now)
+    assert purchase.kind == CallKind.PURCHASE and purchase.status == CallStatus.OPEN
+    assert purchase.service_item and purchase.min_evaluation_grade is not None
+    assert draft.status == CallStatus.DRAFT
+    assert sum(c.max_points for c in venture.criteria) == 100
+    assert [s.percent for s in venture.installments] == [50, 40, 10]
