@@ -42,10 +42,8 @@ browser-deps:
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian's chromium, fonts-noto-cjk and poppler-utils"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null; \
-	  elif [ "$$CI" = "true" ]; then \
-	    echo "CI: chromium is required but missing and apt is unavailable" >&2; exit 1; \
 	  else \
-	    echo "chromium missing: browser journeys will be skipped"; \
+	    echo "chromium is required for the browser journeys but missing, and apt is unavailable" >&2; exit 1; \
 	  fi; \
 	fi
 

@@ -74,9 +74,8 @@ def live_server():
 @pytest.fixture(scope="session")
 def browser():
     if not (shutil.which("chromium") or os.path.exists(CHROMIUM)):
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI: Debian's chromium is required for the browser journeys")
-        pytest.skip("Debian's chromium is not installed (make test installs it where apt works)")
+        pytest.fail("Debian's chromium is required for the browser journeys: "
+                    "`make test` installs it where apt works (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
