@@ -38,10 +38,12 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
 
 def import_models() -> None:
     """Import every domain's models so the metadata (and Alembic) sees all tables."""
+    from app.applications import models as _applications  # noqa: F401
     from app.auth import models as _auth  # noqa: F401
     from app.calls import models as _calls  # noqa: F401
     from app.core import audit as _audit  # noqa: F401
     from app.funders import models as _funders  # noqa: F401
+    from app.notifications import models as _notifications  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
     from app.regions import models as _regions  # noqa: F401
 
@@ -142,8 +144,10 @@ def _register_blueprints(app: Flask) -> None:
     # Before any rule is added: rules bind their converters when they are created.
     app.url_map.converters["int"] = _IdConverter
     from app.admin import bp as admin_bp
+    from app.applications import bp as applications_bp
     from app.auth import bp as auth_bp
     from app.calls import bp as calls_bp
+    from app.notifications import bp as notifications_bp
     from app.orgs import bp as orgs_bp
     from app.public import bp as public_bp
 
@@ -152,6 +156,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(orgs_bp, url_prefix="/orgs")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(calls_bp, url_prefix="/calls")
+    app.register_blueprint(applications_bp, url_prefix="/applications")
+    app.register_blueprint(notifications_bp, url_prefix="/notifications")
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -164,3 +164,64 @@ def make_call(funder: Funder, *, status=None, kind=None, title: str | None = Non
     db.session.add(call)
     db.session.flush()
     return call
+
+
+def make_application(call, org: Organization, *, status=None, title: str | None = None,
+                     requested_fen: int = 5_000_000, matching_fen: int = 0, created_by: User | None = None,
+                     complete: bool = True):
+    """An application with complete content (budget = requested + matching, management 5%).
+
+    Any status other than draft gets submitted_at, current_version 1 and a version row
+    whose snapshot is taken by the applications service, as a real submission would.
+    """
+    from datetime import timedelta
+
+    from app.applications.models import (Application, ApplicationCommunity, ApplicationStatus,
+                                         ApplicationTargetGroup, ApplicationVersion, BudgetLine,
+                                         Milestone, OutcomeIndicator, TeamMember)
+
+    status = status or ApplicationStatus.DRAFT
+    today = date.today()
+    app_ = Application(call_id=call.id, organization_id=org.id, status=status,
+                       title=title or f"社区长者助餐与陪伴项目{_n()}",
+                       created_by_id=created_by.id if created_by else None)
+    if complete:
+        total = requested_fen + matching_fen
+        management = total * 5 // 100
+        app_.summary = "为社区独居老人提供助餐、探访和健康讲座。"
+        app_.leader_name, app_.leader_phone = "李红", "13800000001"
+        app_.need = "社区 60 岁以上老人占 28%，其中独居老人 120 人，用餐困难。"
+        app_.objectives = "一年内为 100 名独居老人提供每周五次助餐。"
+        app_.activities = "助餐点运营、志愿者探访、每月一次健康讲座。"
+        app_.sustainability = "项目结束后由社区食堂和志愿者队伍接续。"
+        app_.planned_beneficiaries = 100
+        app_.beneficiary_description = "独居、空巢及高龄老人"
+        app_.starts_on, app_.ends_on = today + timedelta(days=60), today + timedelta(days=400)
+        app_.requested_fen, app_.matching_fen = requested_fen, matching_fen
+        app_.matching_source = "社区自筹" if matching_fen else ""
+        app_.declares_no_fixed_assets = app_.declares_no_cash_gifts = app_.declares_truthful = True
+        app_.budget_lines = [
+            BudgetLine(position=1, head="业务活动费", item="助餐服务", unit="人次", quantity=1,
+                       unit_price_fen=total - management),
+            BudgetLine(position=2, head="管理费用", item="项目管理", unit="项", quantity=1, unit_price_fen=management),
+        ]
+        app_.indicators = [OutcomeIndicator(position=1, name="助餐服务人次", unit="人次", target=5000,
+                                            measurement="签到表")]
+        app_.milestones = [Milestone(position=1, due_on=today + timedelta(days=90), title="助餐点开放",
+                                     deliverable="助餐点运营记录")]
+        app_.team = [TeamMember(position=1, name="李红", role="项目负责人", qualification="中级社工师",
+                                is_social_worker=True)]
+        app_.community_rows = [ApplicationCommunity(community_id=org.home_community_id)]
+        app_.target_rows = [ApplicationTargetGroup(target=ServiceTarget.ELDERLY)]
+    if status != ApplicationStatus.DRAFT:
+        app_.submitted_at = utcnow()
+        app_.current_version = 1
+    db.session.add(app_)
+    db.session.flush()
+    if status != ApplicationStatus.DRAFT:
+        from app.applications.services import snapshot
+
+        db.session.add(ApplicationVersion(application_id=app_.id, number=1, snapshot=snapshot(app_),
+                                          submitted_by_id=created_by.id if created_by else None))
+        db.session.flush()
+    return app_

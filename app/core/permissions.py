@@ -140,3 +140,58 @@ def _call_view(user, call) -> bool:
         return True
     return _signed_in(user) and (
         user.is_admin or bool(user.funder_roles(call.funder_id)))
+
+
+# --- applications --------------------------------------------------------------------
+
+def _app_status(application) -> str:
+    status = getattr(application, "status", None)
+    return getattr(status, "value", status)
+
+
+@rule("application.create")
+def _application_create(user, org) -> bool:
+    """Members (owner or member) of the organization apply on its behalf."""
+    return user.is_confirmed and org is not None and user.org_role(org.id) is not None
+
+
+@rule("application.view")
+def _application_view(user, application) -> bool:
+    """The applying organization's members always; the call's funder staff (officers,
+    finance, auditors) once it has been submitted — a draft is the organization's own."""
+    if user.org_role(application.organization_id) is not None:
+        return True
+    funder_id = application.call.funder_id
+    return bool(user.funder_roles(funder_id)) and application.current_version > 0
+
+
+@rule("application.edit")
+def _application_edit(user, application) -> bool:
+    """Edit, upload attachments, submit, resubmit, withdraw: the organization's members
+    (the state — draft or returned — is the service's business: 409 otherwise)."""
+    return user.org_role(application.organization_id) is not None
+
+
+@rule("application.screen")
+def _application_screen(user, application) -> bool:
+    """Return for correction, screen, compare versions: the call's program officers."""
+    return "program_officer" in user.funder_roles(application.call.funder_id) and application.current_version > 0
+
+
+@rule("call.screen")
+def _call_screen(user, call) -> bool:
+    """The batch screening view of a call: its funder's program officers."""
+    return "program_officer" in user.funder_roles(call.funder_id)
+
+
+@rule("call.view_applications")
+def _call_view_applications(user, call) -> bool:
+    """The list of a call's submitted applications: the funder's staff."""
+    return bool(user.funder_roles(call.funder_id))
+
+
+# --- notifications -------------------------------------------------------------------
+
+@rule("notification.read")
+def _notification_read(user, notification) -> bool:
+    return notification.user_id == user.id

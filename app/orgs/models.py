@@ -206,3 +206,26 @@ class Invitation(db.Model):
 
     organization = relationship("Organization", back_populates="invitations")
     invited_by = relationship("User", foreign_keys=[invited_by_id])
+
+
+class Debarment(db.Model):
+    """A bar from a funder's calls after a breach of agreement (违约): by default three years
+    (SPEC §3.2). Eligibility screening refuses an organization barred by the call's funder
+    on the screening date."""
+
+    __tablename__ = "debarment"
+    __table_args__ = (CheckConstraint("ends_on > starts_on", name="period_order"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"), index=True)
+    funder_id: Mapped[int] = mapped_column(ForeignKey("funder.id"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    funder = relationship("Funder")
+
+    def active_on(self, day: date) -> bool:
+        return self.starts_on <= day < self.ends_on

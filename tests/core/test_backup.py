@@ -173,6 +173,26 @@ def build_data(db):
     call.category_rows = [CallCategory(category=Category.LIFE_SERVICE)]
     call.target_rows = [CallServiceTarget(target=ServiceTarget.ELDERLY)]
     db.session.flush()
+    # An application with every child row, an attachment row, a screening and a
+    # notification, and a debarment.
+    from app.applications.models import ApplicationStatus, Attachment, Screening, ScreeningDecision
+    from app.notifications.models import Notification
+    from app.orgs.models import Debarment
+    from tests.factories import make_application
+
+    application = make_application(call, org, status=ApplicationStatus.ELIGIBLE, created_by=owner)
+    db.session.add_all([
+        Attachment(application_id=application.id, kind="机构登记证书", original_name="登记证书.pdf",
+                   stored_name="ab" * 32 + ".pdf", content_type="application/pdf", size_bytes=1234,
+                   sha256="cd" * 32, uploaded_by_id=owner.id),
+        Screening(application_id=application.id, checks=[{"rule": "legal_status", "passed": True, "reason": ""}],
+                  checks_passed=True, decision=ScreeningDecision.ELIGIBLE, decided_by_id=staff.id),
+        Notification(user_id=owner.id, kind="application.submitted", title="申报书已提交", body="正文",
+                     link="/applications/1", dedupe_key=None),
+        Debarment(organization_id=org.id, funder_id=funder.id, starts_on=date(2025, 1, 1),
+                  ends_on=date(2028, 1, 1), reason="违约"),
+    ])
+    db.session.flush()
     # Re-parent an early community under a street created after it (parent id > child id).
     community = org.home_community
     new_street = make_region(level=RegionLevel.STREET, parent=community.parent.parent)

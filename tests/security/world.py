@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from app.funders.models import StaffRole
 from app.regions.models import RegionLevel
-from tests.factories import (add_member, make_call, make_funder, make_invitation, make_org, make_region,
+from tests.factories import (add_member, make_application, make_call, make_funder, make_invitation, make_org, make_region,
                              make_staff, make_user)
 
 ROLES = [
@@ -66,11 +66,35 @@ def build_world() -> World:
 
     call_draft = make_call(funder_f, title="草稿征集", created_by=u["officer"])
     call_open = make_call(funder_f, status=CallStatus.OPEN, title="征集中的公益创投")
+    call_screening = make_call(funder_f, status=CallStatus.SCREENING, title="形式审查中的购买服务")
+    from app.applications.models import ApplicationStatus
+
+    # Applications of organization X: a draft and a submitted one in the open call, a
+    # returned one, and a submitted one in the call under screening.
+    app_draft = make_application(call_open, org_x, created_by=u["applicant_own"])
+    app_submitted = make_application(call_open, org_x, status=ApplicationStatus.SUBMITTED,
+                                     created_by=u["applicant_own"])
+    app_returned = make_application(call_open, org_x, status=ApplicationStatus.RETURNED,
+                                    created_by=u["applicant_own"])
+    app_screening = make_application(call_screening, org_x, status=ApplicationStatus.SUBMITTED,
+                                     created_by=u["applicant_own"])
+
+    from app.notifications.models import Notification
+
+    # A notification addressed to the organization's owner.
+    notification = Notification(user_id=u["applicant_own"].id, kind="application.submitted",
+                                title="申报书已提交", body="您的申报书已提交。", link=f"/applications/{app_submitted.id}")
+    from app.extensions import db
+
+    db.session.add(notification)
+    db.session.flush()
 
     w.objects.update(
         province=province, county_a=county_a, county_b=county_b, street_a=street_a,
         community_a=comm_a, community_b=comm_b, funder=funder_f, funder_other=funder_g,
         org=org_x, org_other=org_y, membership=membership, invitation=invitation,
         staff_membership=staff_membership, call_draft=call_draft, call_open=call_open,
+        call_screening=call_screening, app_draft=app_draft, app_submitted=app_submitted,
+        app_returned=app_returned, app_screening=app_screening, notification=notification,
     )
     return w

@@ -1,0 +1,1 @@
+"""Application pages (placeholder until the views land)."""

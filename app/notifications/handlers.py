@@ -1,0 +1,1 @@
+"""Event handlers that turn domain events into notifications (placeholder)."""

@@ -1,0 +1,1 @@
+"""Inbox pages (placeholder until the views land)."""
