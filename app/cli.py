@@ -1,4 +1,4 @@
-"""`flask` commands: users, audit, demo, backup, restore."""
+"""`flask` commands: users, audit, demo, notify, backup, restore."""
 from __future__ import annotations
 
 import click
@@ -10,6 +10,7 @@ from app.core.errors import DomainError
 users_cli = AppGroup("users", help="Manage accounts.")
 audit_cli = AppGroup("audit", help="Audit log.")
 demo_cli = AppGroup("demo", help="Realistic demo data.")
+notify_cli = AppGroup("notify", help="Scheduled notifications.")
 
 ROLE_CHOICES = ["admin", "program_officer", "finance_officer", "auditor", "applicant"]
 
@@ -78,6 +79,20 @@ def load_demo_if_empty() -> None:
     click.echo("demo data loaded: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
 
+@notify_cli.command("due")
+def notify_due() -> None:
+    """Deadline reminders (48 hours before a call closes, for drafts not yet submitted).
+
+    Meant for cron (e.g. hourly): running it again sends nothing twice."""
+    from app.core.db import utcnow
+    from app.extensions import db
+    from app.notifications.services import send_due_reminders
+
+    sent = send_due_reminders(utcnow())
+    db.session.commit()
+    click.echo(f"sent {sent} reminders")
+
+
 @click.command("backup")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Archive path (default instance/backups/gongyi-YYYYmmdd-HHMMSS.tar.gz).")
@@ -123,5 +138,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(notify_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

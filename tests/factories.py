@@ -225,3 +225,31 @@ def make_application(call, org: Organization, *, status=None, title: str | None 
                                           submitted_by_id=created_by.id if created_by else None))
         db.session.flush()
     return app_
+
+
+MINIMAL_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+               b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def make_attachment(application, *, kind: str = "其他材料", content: bytes = MINIMAL_PDF,
+                    name: str = "材料.pdf", locked: bool | None = None, uploaded_by: User | None = None):
+    """An attachment with a real stored file (checked and written by app.core.uploads under
+    UPLOAD_DIR). Written directly, not through the service, so a submitted application can
+    have one; locked by default unless the application is a draft."""
+    import io
+
+    from app.applications.attachments import ALLOWED_TYPES, SUBDIR
+    from app.applications.models import ApplicationStatus, Attachment
+    from app.core import uploads
+
+    stored = uploads.store(io.BytesIO(content), allowed=ALLOWED_TYPES, subdir=SUBDIR, filename=name)
+    if locked is None:
+        locked = application.status != ApplicationStatus.DRAFT
+    attachment = Attachment(application_id=application.id, kind=kind, original_name=stored.original_name,
+                            stored_name=stored.stored_name, content_type=stored.content_type,
+                            size_bytes=stored.size_bytes, sha256=stored.sha256,
+                            uploaded_by_id=uploaded_by.id if uploaded_by else None, locked=locked)
+    db.session.add(attachment)
+    db.session.flush()
+    db.session.expire(application, ["attachments"])
+    return attachment

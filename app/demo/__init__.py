@@ -16,6 +16,7 @@ from app.auth.models import User
 from app.core import audit
 from app.core.db import utcnow
 from app.demo import data
+from app.demo.applications import load_applications
 from app.demo.calls import load_calls
 from app.extensions import db
 from app.funders.models import Funder, StaffMembership
@@ -207,9 +208,10 @@ def load() -> dict[str, int]:
     orgs = _load_organizations(regions, counts)
     _load_org_members(users, orgs, counts)
     load_calls(regions, counts)
+    load_applications(counts)
     summary = {key: counts[key] for key in (
         "regions", "funders", "users", "staff_memberships", "organizations",
-        "org_memberships", "calls", "created")}
+        "org_memberships", "calls", "applications", "created")}
     if summary["created"]:
         audit.record(None, "demo.load", object_type="demo", object_id="v1", after=summary)
     # Relationships loaded before the flushes (e.g. user.staff_memberships) are stale.

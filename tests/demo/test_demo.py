@@ -208,7 +208,8 @@ def test_second_load_creates_nothing_and_the_audit_chain_verifies(db):
 
 def test_load_fills_in_only_what_is_missing(db):
     load()
-    org = db.session.scalar(select(Organization).where(Organization.name == "翠湖社区邻里互助会"))
+    # An organization without applications (those with one are kept by their foreign key).
+    org = db.session.scalar(select(Organization).where(Organization.name == "翠湖社区广场舞文体队"))
     db.session.delete(org)
     db.session.flush()
     before = table_counts(db)
@@ -238,3 +239,39 @@ def test_demo_calls_open_and_draft(db, loaded):
     assert draft.status == CallStatus.DRAFT
     assert sum(c.max_points for c in venture.criteria) == 100
     assert [s.percent for s in venture.installments] == [50, 40, 10]
+
+
+def test_demo_applications_cover_drafts_submissions_and_every_screening_state(db, loaded):
+    from app.applications.models import Application, ApplicationStatus as S
+    from app.applications.services import submission_problems
+    from app.calls.models import Call, CallStatus
+    from app.core.db import utcnow
+
+    calls = {c.title: c for c in db.session.scalars(select(Call))}
+    venture = calls["2027年五华区社区公益创投大赛"]
+    screening = calls["2026年省级福彩公益金购买社区心理关爱服务"]
+    assert screening.status == CallStatus.SCREENING and screening.deadline_at < utcnow()
+
+    venture_apps = db.session.scalars(select(Application).where(Application.call_id == venture.id)).all()
+    assert {a.status for a in venture_apps} == {S.DRAFT, S.SUBMITTED}
+    for a in venture_apps:
+        if a.status == S.SUBMITTED:
+            # Submitted through the service: a version, locked attachments for every required kind.
+            assert a.current_version == 1 and len(a.versions) == 1
+            assert {f.kind for f in a.attachments} >= set(venture.required_attachments)
+            assert all(f.locked for f in a.attachments)
+            assert a.budget_total_fen == a.requested_fen + a.matching_fen
+    # The applicant's own draft is still missing parts, and says which.
+    own = next(a for a in venture_apps if a.organization.name == "昆明市五华区翠湖社区居家养老服务中心")
+    assert own.status == S.DRAFT and submission_problems(own, utcnow())
+
+    by_status = {}
+    for a in db.session.scalars(select(Application).where(Application.call_id == screening.id)):
+        by_status.setdefault(a.status, []).append(a)
+    assert set(by_status) == {S.SUBMITTED, S.RETURNED, S.ELIGIBLE, S.INELIGIBLE}
+    returned = by_status[S.RETURNED][0]
+    assert returned.return_reason and returned.correction_due_at > utcnow()
+    screenings = [a.screening for a in by_status[S.ELIGIBLE] + by_status[S.INELIGIBLE]]
+    assert any(s.overridden and s.reason for s in screenings)  # an officer's override, with reason
+    assert any(not s.overridden and s.checks_passed for s in screenings)
+    assert any(not s.checks_passed and s.decision.value == "ineligible" for s in screenings)

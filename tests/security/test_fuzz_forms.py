@@ -93,6 +93,15 @@ FORM_PAGE = {
     "calls.publish": lambda w: f"/calls/{w.objects['call_draft'].id}",
     "calls.cancel": lambda w: f"/calls/{w.objects['call_draft'].id}",
     "calls.advance": lambda w: f"/calls/{w.objects['call_open'].id}",
+    "applications.submit": lambda w: f"/applications/{w.objects['app_draft'].id}",
+    "applications.upload_attachment": lambda w: f"/applications/{w.objects['app_draft'].id}",
+    "applications.withdraw": lambda w: f"/applications/{w.objects['app_submitted'].id}",
+    "applications.return_": lambda w: f"/applications/{w.objects['app_submitted'].id}",
+    "applications.delete_attachment": lambda w: f"/applications/{w.objects['app_submitted'].id}",
+    "applications.screening_confirm_all":
+        lambda w: f"/applications/call/{w.objects['call_screening'].id}/screening",
+    "notifications.open": lambda w: "/notifications/",
+    "notifications.mark_all_read": lambda w: "/notifications/",
 }
 
 # Discovery must find at least these (else the fuzzing would silently test nothing).
@@ -125,6 +134,15 @@ EXPECTED_FIELDS = {
     "calls.installments": {"steps-0-percent", "steps-0-trigger"},
     "calls.cancel": {"reason"},
     "calls.advance": {"to"},
+    "applications.new": {"organization_id", "title"},
+    "applications.edit": {"title", "need", "requested", "matching", "starts_on", "target_groups",
+                          "community_ids", "declares_truthful", "budget_lines-0-head", "budget_lines-0-quantity",
+                          "budget_lines-0-unit_price", "indicators-0-target", "milestones-0-due_on",
+                          "team-0-name"},
+    "applications.withdraw": {"reason"},
+    "applications.return_": {"reason", "due_on"},
+    "applications.upload_attachment": {"kind", "file"},
+    "applications.screen": {"decision", "reason"},
 }
 
 
@@ -165,6 +183,19 @@ def valid_seed(endpoint: str, w: World) -> dict:
         "calls.rubric": {"criteria-0-name": "需求", "criteria-0-max_points": "100", "criteria-0-weight": "1"},
         "calls.installments": {"steps-0-percent": "100", "steps-0-trigger": "agreement_signed"},
         "calls.cancel": {"reason": "预算调整"},
+        "applications.new": {"organization_id": str(w.objects["org"].id), "title": "模糊测试项目"},
+        "applications.edit": {
+            "title": "社区助餐", "requested": "50000", "matching": "0", "starts_on": "2030-03-01",
+            "ends_on": "2031-02-28", "target_groups": ["elderly"], "community_ids": [str(community.id)],
+            "budget_lines-0-head": "业务活动费", "budget_lines-0-item": "午餐补贴", "budget_lines-0-unit": "人次",
+            "budget_lines-0-quantity": "4000", "budget_lines-0-unit_price": "11.25",
+            "budget_lines-1-head": "管理费用", "budget_lines-1-item": "管理", "budget_lines-1-quantity": "1",
+            "budget_lines-1-unit_price": "5000", "indicators-0-name": "助餐人次", "indicators-0-unit": "人次",
+            "indicators-0-target": "4000", "milestones-0-due_on": "2030-06-01", "milestones-0-title": "开放",
+            "team-0-name": "李红", "team-0-role": "负责人"},
+        "applications.withdraw": {"reason": "计划调整"},
+        "applications.return_": {"reason": "请补充预算说明", "due_on": "2030-01-10"},
+        "applications.screen": {"decision": "eligible", "reason": ""},
     }
     return dict(seeds.get(endpoint, {}))
 

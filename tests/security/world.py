@@ -79,6 +79,11 @@ def build_world() -> World:
     app_screening = make_application(call_screening, org_x, status=ApplicationStatus.SUBMITTED,
                                      created_by=u["applicant_own"])
 
+    # A submitted (so locked) attachment with a real stored file, served by the download route.
+    from tests.factories import make_attachment
+
+    attachment = make_attachment(app_submitted, name="机构登记证书.pdf", uploaded_by=u["applicant_own"])
+
     from app.notifications.models import Notification
 
     # A notification addressed to the organization's owner.
@@ -96,5 +101,6 @@ def build_world() -> World:
         staff_membership=staff_membership, call_draft=call_draft, call_open=call_open,
         call_screening=call_screening, app_draft=app_draft, app_submitted=app_submitted,
         app_returned=app_returned, app_screening=app_screening, notification=notification,
+        attachment=attachment,
     )
     return w
