@@ -119,3 +119,193 @@ def test_service_error_in_english(client, db):
     html = resp.get_data(as_text=True)
     assert "The current password is incorrect." in html
     assert "当前密码不正确。" not in html
+
+
+# --- the application journey (申报), the inbox and eligibility screening in English -------
+#
+# The factories fill applications with Chinese content; these tests give every object they
+# create English text, so any Chinese left on a page comes from the interface itself.
+
+_OTHER_KIND = "其他材料"  # app.applications.attachments.OTHER_KIND: a stored attachment kind, not a msgid
+_MANAGEMENT_HEAD = 'data-management-head="管理费用"'  # the budget-head identifier the form script reads
+
+
+def _no_chinese(html: str, *known: str) -> None:
+    """Nothing Chinese except the switch back to Chinese and the `known` data values."""
+    for text in ("中文", *known):
+        html = html.replace(text, "")
+    leftover = sorted(set(CJK.findall(html)))
+    assert not leftover, leftover
+
+
+def _in_english(application, owner, *, title: str) -> None:
+    """Replace the factory's Chinese proposal with English (and re-take the submitted snapshot)."""
+    from app.applications.services import snapshot
+
+    a = application
+    a.title, a.summary = title, "Hot meals, home visits and health talks for older people living alone."
+    a.leader_name, a.created_by_id = "Li Hong", owner.id
+    a.need = "28% of residents are over 60; 120 of them live alone and struggle to cook."
+    a.objectives = "Meals five days a week for 100 older people within a year."
+    a.activities = "A meal point, volunteer visits and a monthly health talk."
+    a.sustainability = "The community canteen and the volunteer team carry the service on."
+    a.beneficiary_description = "Older people living alone or without family nearby"
+    a.matching_source = "Raised by the community" if a.matching_fen else ""
+    for line, (head, item) in zip(a.budget_lines, [("Activities", "Meals"), ("Administration", "Management")]):
+        line.head, line.item, line.unit = head, item, "item"
+    a.indicators[0].name, a.indicators[0].unit, a.indicators[0].measurement = "Meals served", "meals", "Sign-in sheets"
+    a.milestones[0].title, a.milestones[0].deliverable = "Meal point opens", "Meal point records"
+    a.team[0].name, a.team[0].role, a.team[0].qualification = "Li Hong", "Project leader", "Social worker"
+    for version in a.versions:
+        version.snapshot = snapshot(a)
+
+
+@pytest.fixture
+def journey(db, org):
+    """English-named funder, calls, people and applications around the directory's `org`."""
+    from datetime import timedelta
+
+    from app.applications.models import ApplicationStatus
+    from app.calls.models import CallStatus
+    from app.core.db import utcnow
+    from app.funders.models import StaffRole
+    from app.orgs.models import MemberRole
+
+    county = f.ancestor(org.home_community, RegionLevel.COUNTY)
+    funder = f.make_funder(region=county, name="Wuhua Civil Affairs Bureau")
+    officer = f.make_staff(funder, StaffRole.PROGRAM_OFFICER, name="Officer Wang")
+    owner = f.make_user(name="Li Hong")
+    f.add_member(org, owner, MemberRole.OWNER)
+
+    def call(title, **kw):
+        c = f.make_call(funder, title=title, **kw)
+        c.summary, c.description = "Services for older people.", "Details of the call."
+        c.budget_heads = ["Activities", "Administration"]
+        c.required_attachments = ["Registration certificate"]
+        return c
+
+    now = utcnow()
+    open_call = call("Wuhua community care 2026", status=CallStatus.OPEN)
+    screening_call = call("Wuhua elder care 2025", status=CallStatus.SCREENING,
+                          opens_at=now - timedelta(days=40), deadline_at=now - timedelta(days=3))
+    draft = f.make_application(open_call, org, created_by=owner)
+    _in_english(draft, owner, title="Meals and company for older people")
+    submitted = f.make_application(screening_call, org, status=ApplicationStatus.SUBMITTED, created_by=owner)
+    _in_english(submitted, owner, title="Evening walks for older people")
+    f.make_attachment(submitted, kind="Registration certificate", name="certificate.pdf")
+    # A second organization whose request is below the minimum: its checks fail.
+    other = f.make_org(community=org.home_community, name="Lianhua Youth Home")
+    failing = f.make_application(screening_call, other, status=ApplicationStatus.SUBMITTED,
+                                 requested_fen=1_000_000)
+    _in_english(failing, owner, title="After-school care")
+    db.session.commit()
+    return {"officer": officer, "owner": owner, "open_call": open_call, "screening_call": screening_call,
+            "draft": draft, "submitted": submitted, "failing": failing}
+
+
+def test_my_applications_in_english(client, journey):
+    login(client, journey["owner"])
+    _english(client)
+    html = _text(client.get("/applications/"))
+    assert "<h1 class=\"h3 mb-0\">My applications</h1>" in html
+    assert "Meals and company for older people" in html and "Evening walks for older people" in html
+    assert "All statuses" in html and "All organizations" in html
+    assert "Complete and submit (deadline" in html  # the draft's next step
+    assert "Awaiting eligibility screening" in html  # the submitted one's
+    assert "Continue" in html and "Version 1" in html
+    _no_chinese(html)
+
+
+def test_application_detail_in_english(client, journey):
+    login(client, journey["owner"])
+    _english(client)
+    html = _text(client.get(f"/applications/{journey['draft'].id}"))
+    assert "Next step" in html and "Completeness check" in html and "Submit application" in html
+    assert "Application content" in html and "Outcome indicators" in html and "Declarations" in html
+    assert "Required attachments missing: Registration certificate." in html
+    assert "Status history" in html and "Call rules" in html
+    # The upload form's "other documents" kind is a stored value, not yet translated.
+    _no_chinese(html, _OTHER_KIND)
+
+
+def test_submitted_application_detail_for_the_officer_in_english(client, journey):
+    login(client, journey["officer"])
+    _english(client)
+    html = _text(client.get(f"/applications/{journey['submitted'].id}"))
+    assert "Current progress" in html and "Awaiting eligibility screening" in html
+    assert "Reason for return (what needs correcting)" in html  # the return-for-correction form
+    assert "This is version 1, submitted on" in html
+    _no_chinese(html)
+
+
+def test_application_edit_page_in_english(client, journey):
+    login(client, journey["owner"])
+    _english(client)
+    html = _text(client.get(f"/applications/{journey['draft'].id}/edit"))
+    assert "Fill in the application" in html and "Save draft" in html and "Add a budget row" in html
+    assert "Choose a category…" in html and "Licensed social worker" in html
+    assert "Budget total {total} vs. amount requested {requested}" in html  # the script's messages
+    assert "Huashan" in html and "Cuihu" in html  # the call area's communities
+    _no_chinese(html, _MANAGEMENT_HEAD)
+
+
+def test_notifications_inbox_in_english(client, db, journey):
+    from app.core.db import utcnow
+    from app.notifications.models import Notification
+
+    owner = journey["owner"]
+    db.session.add_all([
+        Notification(user_id=owner.id, kind="test", title="Application returned: Evening walks",
+                     body="Please add the registration certificate.", link="/applications/"),
+        Notification(user_id=owner.id, kind="test", title="Application submitted: Meals", link="/applications/",
+                     read_at=utcnow()),
+    ])
+    login(client, owner)
+    _english(client)
+    html = _text(client.get("/notifications/"))
+    assert "<h1 class=\"h3 mb-0\">Notifications</h1>" in html
+    assert "Mark all as read" in html and "Unread" in html and "1 unread" in html
+    assert "Notifications: 2" in html and "Application returned: Evening walks" in html
+    _no_chinese(html)
+    empty = _text(client.get("/notifications/?q=nothing-like-this"))
+    assert "No matching notifications" in empty and "Show all notifications" in empty
+    _no_chinese(empty)
+
+
+@pytest.mark.parametrize("page", ["batch", "one", "list"])
+def test_eligibility_screening_pages_in_english(client, journey, page):
+    call, submitted = journey["screening_call"], journey["submitted"]
+    url = {"batch": f"/applications/call/{call.id}/screening",
+           "one": f"/applications/{submitted.id}/screening",
+           "list": f"/applications/call/{call.id}"}[page]
+    login(client, journey["officer"])
+    _english(client)
+    html = _text(client.get(url))
+    assert "Eligibility screening" in html
+    if page == "batch":
+        assert "Suggested: pass" in html and "Suggested: fail" in html
+        assert "Confirm all that passed (1)" in html and "Applications: 2" in html
+        assert "below this call&#39;s minimum per project" in html  # the failing check's reason
+    elif page == "one":
+        assert "Automatic checks suggest:" in html and "Save screening decision" in html
+        assert "Not barred from applying" in html
+    else:
+        assert "Applications" in html and "Submitted" in html and "Eligibility screening (batch)" in html
+    _no_chinese(html)
+
+
+def test_english_catalog_has_no_guesses_and_no_chinese():
+    """`pybabel compile -f` would ship fuzzy guesses; a msgstr with Chinese would show on English pages."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    path = Path(__file__).resolve().parents[1] / "app/translations/en/LC_MESSAGES/messages.po"
+    with path.open("rb") as fh:
+        catalog = read_po(fh)
+    messages = [m for m in catalog if m.id]
+    assert len(messages) > 1000
+    assert not [m.id for m in messages if m.fuzzy]
+    translations = [s for m in messages for s in (m.string if isinstance(m.string, (list, tuple)) else [m.string])]
+    assert not [s for s in translations if CJK.search(s or "")]
+    assert not [(m.id, errors) for m, errors in catalog.check()]
