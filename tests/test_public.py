@@ -22,3 +22,79 @@ def test_home_query_count_does_not_grow_with_rows(client, db, count_queries):
     for _ in range(5):
         make_org(community=make_region())
     assert queries_for_home() == one
+
+
+# --- the signed-in dashboard -----------------------------------------------------------
+
+def _dashboard_world():
+    from datetime import timedelta
+
+    from app.applications.models import ApplicationStatus
+    from app.calls.models import CallStatus
+    from app.core.db import utcnow
+    from app.funders.models import StaffRole
+    from app.regions.models import RegionLevel
+    from tests.factories import make_application, make_call, make_staff, make_user
+
+    county = make_region(level=RegionLevel.COUNTY)
+    street = make_region(level=RegionLevel.STREET, parent=county)
+    community = make_region(parent=street)
+    funder = make_funder(region=county)
+    officer = make_staff(funder, StaffRole.PROGRAM_OFFICER, name="项目主管甲")
+    owner = make_user(name="组织负责人甲")
+    org = make_org(community=community, owner=owner, name="仪表盘测试服务社")
+    open_call = make_call(funder, status=CallStatus.OPEN, title="仪表盘征集中")
+    past = make_call(funder, status=CallStatus.SCREENING, title="仪表盘审查中",
+                     opens_at=utcnow() - timedelta(days=40), deadline_at=utcnow() - timedelta(days=2))
+    draft = make_application(open_call, org, title="仪表盘草稿项目")
+    make_application(past, org, status=ApplicationStatus.SUBMITTED, title="仪表盘已提交项目")
+    make_application(past, make_org(community=community), status=ApplicationStatus.SUBMITTED)
+    return officer, owner, draft
+
+
+def test_applicant_dashboard_lists_applications_with_next_action_and_open_calls(client, db):
+    from tests.conftest import login
+
+    officer, owner, draft = _dashboard_world()
+    login(client, owner)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "仪表盘草稿项目" in html and "仪表盘已提交项目" in html
+    assert f"/applications/{draft.id}" in html
+    assert "下一步" in html and "等待形式审查" in html
+    assert "仪表盘征集中" in html  # open calls to apply to
+    assert "征集与申报进度" not in html  # not staff
+
+
+def test_officer_dashboard_counts_applications_per_state_and_says_what_awaits(client, db):
+    from tests.conftest import login
+
+    officer, owner, draft = _dashboard_world()
+    login(client, officer)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "征集与申报进度" in html
+    assert "仪表盘审查中" in html and "仪表盘征集中" in html
+    assert "2 份申报书待形式审查" in html
+    assert "另有 1 份正在填写" in html  # drafts counted, never shown
+    assert "仪表盘草稿项目" not in html
+    # An officer who belongs to no organization is not offered an empty "my organizations" card.
+    assert "我的组织" not in html
+
+
+def test_dashboard_query_count_does_not_grow_with_applications(client, db, count_queries):
+    from app.applications.models import ApplicationStatus
+    from tests.conftest import login
+    from tests.factories import make_application
+
+    officer, owner, draft = _dashboard_world()
+    login(client, officer)
+
+    def queries():
+        with count_queries() as n:
+            assert client.get("/dashboard").status_code == 200
+        return n()
+
+    first = queries()
+    for _ in range(4):
+        make_application(draft.call, make_org(community=owner.org_memberships[0].organization.home_community),
+                         status=ApplicationStatus.SUBMITTED)
+    assert queries() == first

@@ -62,6 +62,8 @@ def _todo(call: Call, counts: dict, now) -> list[str]:
         waiting = counts.get(ApplicationStatus.SUBMITTED, 0)
         if waiting and call.status == CallStatus.SCREENING:
             todo.append(_("%(n)s 份申报书待形式审查", n=waiting))
+        elif waiting:
+            todo.append(_("%(n)s 份申报书已提交，可先查阅，材料不全的可退回补正", n=waiting))
         returned = counts.get(ApplicationStatus.RETURNED, 0)
         if returned:
             todo.append(_("%(n)s 份申报书退回补正中，等待申报单位重新提交", n=returned))
