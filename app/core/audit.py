@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, DDL, Integer, String, event, select, text
+from sqlalchemy import DDL, Index, Integer, JSON, String, event, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import UTCDateTime, utcnow
@@ -25,6 +25,8 @@ GENESIS_HASH = "0" * 64
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_entry"
+    # An object's history (an application's timeline) is read by type and id.
+    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
 
     # The sequence number is the primary key and part of the hash, so two writers can
     # never both append after the same row (the second insert violates the key).
