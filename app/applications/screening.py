@@ -24,7 +24,7 @@ from app.calls.models import Call, CallStatus
 from app.core import audit
 from app.core.db import MAX_ID
 from app.core.errors import Conflict, ValidationError
-from app.core.events import emit
+from app.core.events import emit, subscribe
 from app.core.forms import CONTROL_CHARS
 from app.core.states import transition
 from app.extensions import db
@@ -279,3 +279,19 @@ def pending_applications(call: Call) -> list[Application]:
     """The call's applications waiting for a screening decision (for `screen_batch`)."""
     return list(db.session.scalars(
         screening_query(call).where(Application.status == ApplicationStatus.SUBMITTED)).unique().all())
+
+
+@subscribe("call.advancing")
+def _screening_must_be_finished(call: Call, to: CallStatus, now: datetime) -> None:
+    """A call leaves screening only when every submitted application has a decision and no
+    returned one can still be corrected (a correction deadline that has passed lets go)."""
+    if call.status != CallStatus.SCREENING:
+        return
+    waiting = db.session.scalar(select(func.count(Application.id)).where(
+        Application.call_id == call.id, Application.status == ApplicationStatus.SUBMITTED)) or 0
+    correcting = db.session.scalar(select(func.count(Application.id)).where(
+        Application.call_id == call.id, Application.status == ApplicationStatus.RETURNED,
+        Application.correction_due_at > now)) or 0
+    if waiting or correcting:
+        raise Conflict(_("形式审查尚未完成：%(waiting)s 份申报书待审查，%(correcting)s 份退回补正尚在补正期限内。",
+                         waiting=waiting, correcting=correcting))

@@ -398,3 +398,38 @@ def test_summary_is_empty_without_a_decision_or_for_outsiders(app, world):
     service.screen(world["officer"], world["clean"], "eligible", "", utcnow())
     assert _render_summary(app, make_user(), world["clean"]).strip() == ""
     assert _render_summary(app, make_staff(make_funder(), StaffRole.PROGRAM_OFFICER), world["clean"]).strip() == ""
+
+
+def test_call_leaves_screening_only_when_every_application_is_decided(db):
+    """Advancing to expert review is refused while an application waits for screening or
+    can still be corrected; it goes once all are decided (a lapsed correction lets go)."""
+    from datetime import timedelta
+
+    from app.applications import screening as screening_services
+    from app.applications import services as application_services
+    from app.calls import services as call_services
+    from app.calls.models import CallStatus
+    from app.core.db import utcnow
+    from app.core.errors import Conflict
+    from app.funders.models import StaffRole
+    from tests.factories import make_application, make_call, make_funder, make_org, make_staff
+
+    funder = make_funder()
+    officer = make_staff(funder, StaffRole.PROGRAM_OFFICER)
+    call = make_call(funder, status=CallStatus.SCREENING, opens_at=utcnow() - timedelta(days=30),
+                     deadline_at=utcnow() - timedelta(days=1))
+    waiting = make_application(call, make_org(), status=ApplicationStatus.SUBMITTED)
+    returned = make_application(call, make_org(), status=ApplicationStatus.SUBMITTED)
+    now = utcnow()
+    application_services.return_for_correction(officer, returned, "缺少财务报表", now + timedelta(days=3), now)
+
+    with pytest.raises(Conflict, match="1 份申报书待审查，1 份退回补正"):
+        call_services.advance(officer, call, CallStatus.REVIEWING, now)
+    assert call.status == CallStatus.SCREENING
+
+    screening_services.screen(officer, waiting, "eligible", "经复核符合条件", now)
+    with pytest.raises(Conflict, match="0 份申报书待审查，1 份退回补正"):
+        call_services.advance(officer, call, CallStatus.REVIEWING, now)
+    # After the correction deadline the returned application no longer holds the call back.
+    call_services.advance(officer, call, CallStatus.REVIEWING, now + timedelta(days=4))
+    assert call.status == CallStatus.REVIEWING
