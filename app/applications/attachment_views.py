@@ -46,6 +46,12 @@ def _attachment_or_404(application: Application, attachment_id: int) -> Attachme
     return attachment
 
 
+# Attachment messages are shown inside the attachments section (where _back() lands), not at
+# the top of the page: templates/applications/_attachments.html shows these categories and
+# base.html leaves out every category starting with "attachments-".
+DONE, FAILED = "attachments-success", "attachments-danger"
+
+
 def _back(application: Application):
     return redirect(url_for("applications.detail", application_id=application.id, _anchor="attachments"))
 
@@ -59,16 +65,16 @@ def upload_attachment(application_id: int):
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
-                flash(str(message), "danger")
+                flash(str(message), FAILED)
         return _back(application)
     try:
         attachment = service.add_attachment(current_user, application, form.kind.data, form.file.data)
     except DomainError as err:
         db.session.rollback()
-        flash(err.message, "danger")
+        flash(err.message, FAILED)
     else:
         db.session.commit()
-        flash(_("附件“%(name)s”已上传。", name=attachment.original_name), "success")
+        flash(_("附件“%(name)s”已上传。", name=attachment.original_name), DONE)
     return _back(application)
 
 
@@ -101,10 +107,10 @@ def delete_attachment(application_id: int, attachment_id: int):
         service.remove_attachment(current_user, attachment)
     except DomainError as err:
         db.session.rollback()
-        flash(err.message, "danger")
+        flash(err.message, FAILED)
     else:
         db.session.commit()
-        flash(_("附件“%(name)s”已删除。", name=name), "success")
+        flash(_("附件“%(name)s”已删除。", name=name), DONE)
     return _back(application)
 
 

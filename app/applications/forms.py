@@ -117,6 +117,11 @@ ROW_FORMS = {"budget_lines": BudgetRow, "indicators": IndicatorRow, "milestones"
 _NOT_CONTENT = {"head", "is_social_worker"}
 
 
+def _empty_row(row_form) -> bool:
+    """Nothing typed, chosen or ticked."""
+    return all(v in (None, "", False) or (isinstance(v, str) and not v.strip()) for v in row_form.data.values())
+
+
 def _row_list(row_form):
     return FieldList(FormField(row_form), min_entries=0, max_entries=MAX_ROWS)
 
@@ -184,6 +189,7 @@ class ApplicationForm(BaseForm):
         self.target_groups.choices = enum_options(ServiceTarget)
         self.community_ids.choices = [(c_id, label) for _street, items in communities for c_id, label in items]
         self.community_groups = list(communities)
+        self.invalid_inputs: dict[str, str] = {}
         for entry in self.budget_lines:
             self._head_choices(entry.form.head)
 
@@ -195,15 +201,41 @@ class ApplicationForm(BaseForm):
         field.choices = options
 
     def add_blank_rows(self) -> None:
-        """A few empty rows under the filled ones (typing in them adds rows without JS)."""
+        """A few empty rows under the filled ones (typing in them adds rows without JS).
+
+        After a failed save the submitted rows come back with the blank rows that were sent
+        along: those count, so the blanks do not pile up with each attempt. Blank rows between
+        filled ones stay, so that "第 N 行" in a message is still the Nth row on the page."""
         for name, count in BLANK_ROWS.items():
             field = getattr(self, name)
-            for _ in range(count):
+            trailing = 0
+            for entry in reversed(field.entries):
+                if not _empty_row(entry.form):
+                    break
+                trailing += 1
+            while trailing > count:
+                field.pop_entry()
+                trailing -= 1
+            for _ in range(count - trailing):
                 if len(field.entries) >= MAX_ROWS:
                     break
                 entry = field.append_entry()
                 if name == "budget_lines":
                     self._head_choices(entry.form.head)
+
+    def add_domain_error(self, err) -> None:
+        """Besides the message, remember the input a row error is about ("预算第 3 行：单价…")
+        so the page can mark it; `invalid_inputs` maps its id to the message's id."""
+        super().add_domain_error(err)
+        field = getattr(self, err.field, None) if err.field in ROW_FORMS else None
+        row = getattr(err, "row", None)
+        if field is None or not isinstance(row, int) or not 1 <= row <= len(field.entries):
+            return
+        entry = field.entries[row - 1]
+        column = getattr(err, "column", None)
+        targets = [entry.form[column]] if column in entry.form._fields else list(entry.form)
+        for target in targets:
+            self.invalid_inputs[target.id] = f"{field.id}-error"
 
     def row_templates(self) -> dict[str, Form]:
         """One unbound row per list, named `<list>-__INDEX__-<field>`, for the JS "添加一行"."""

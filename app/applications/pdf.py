@@ -127,7 +127,8 @@ def _budget(story: list, snap: dict, heads_order: list[str], cap_pct: int | None
             item = markup(line.get("item") or "")
             note = str(line.get("note") or "").strip()
             if note:
-                item += f'<br/><font size="8" color="#5F6B7A">{markup(_("备注：") + note)}</font>'
+                note_text = markup(_("备注：") + note)
+                item += f'<br/><font size="8" color="#5F6B7A">{note_text}</font>'
             data.append([head, para(item, "cell", raw=True), line.get("unit") or "", f"{quantity:,}",
                          pdf.money(price), pdf.money(amount)])
         total += head_total

@@ -129,8 +129,12 @@ def _local(value: datetime) -> str:
     return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
-def _row_error(prefix: str, n: int, message: str, key: str) -> ValidationError:
-    return ValidationError(_("%(prefix)s第 %(n)s 行：%(message)s", prefix=prefix, n=n, message=message), field=key)
+def _row_error(prefix: str, n: int, message: str, key: str, column: str | None = None) -> ValidationError:
+    """"预算第 3 行：…" on the list `key`; `row` (1-based, as on the page) and `column` (the row
+    form's field name, when known) let the form mark the offending input."""
+    err = ValidationError(_("%(prefix)s第 %(n)s 行：%(message)s", prefix=prefix, n=n, message=message), field=key)
+    err.row, err.column = n, column
+    return err
 
 
 def _clean_text(value: Any, max_len: int, label: Any) -> str:
@@ -266,6 +270,7 @@ def _clean_budget_lines(call: Call, data: dict) -> list[dict]:
     heads = list(call.budget_heads or [])
     out = []
     for n, row in _rows(data, key, MAX_BUDGET_LINES, _("预算明细")):
+        column = "head"  # the field being checked, so the form can mark it
         try:
             head = _clean_text(row.get("head"), 30, _("科目"))
             if not head:
@@ -273,21 +278,27 @@ def _clean_budget_lines(call: Call, data: dict) -> list[dict]:
             if head not in heads:
                 raise ValidationError(_("科目“%(head)s”不在本征集允许的科目（%(heads)s）中。",
                                         head=head, heads="、".join(heads)))
-            item = _clean_text(row.get("item"), 100, _("事项"))
+            column = "item"
+            item = _clean_text(row.get("item"), 100, _("支出内容"))
             if not item:
-                raise ValidationError(_("请填写事项。"))
+                raise ValidationError(_("请填写支出内容。"))
+            column = "unit"
             unit = _clean_text(row.get("unit"), 20, _("单位"))
+            column = "quantity"
             if row.get("quantity") in (None, ""):
                 raise ValidationError(_("请填写数量。"))
             quantity = _clean_int(row.get("quantity"), _("数量"), 1, MAX_QUANTITY)
+            column = "unit_price"
             if row.get("unit_price") in (None, ""):
                 raise ValidationError(_("请填写单价。"))
             price = _clean_money(row.get("unit_price"), _("单价"), allow_zero=False, blank_is_zero=False)
+            column = "note"
             note = _clean_text(row.get("note"), 200, _("备注"))
             if quantity * price > MAX_AMOUNT_FEN:
+                column = "quantity"
                 raise ValidationError(_("金额（数量×单价）不能超过 %(max)s。", max=format_fen(MAX_AMOUNT_FEN)))
         except ValidationError as err:
-            raise _row_error(prefix, n, err.message, key) from None
+            raise _row_error(prefix, n, err.message, key, column) from None
         out.append({"head": head, "item": item, "unit": unit, "quantity": quantity,
                     "unit_price_fen": price, "note": note})
     total = sum(r["quantity"] * r["unit_price_fen"] for r in out)
@@ -300,17 +311,21 @@ def _clean_indicators(data: dict) -> list[dict]:
     key, prefix = "indicators", _("成效指标")
     out = []
     for n, row in _rows(data, key, MAX_INDICATORS, prefix):
+        column = "name"
         try:
             name = _clean_text(row.get("name"), 100, _("指标名称"))
             if not name:
                 raise ValidationError(_("请填写指标名称。"))
+            column = "unit"
             unit = _clean_text(row.get("unit"), 20, _("单位"))
             if not unit:
                 raise ValidationError(_("请填写单位。"))
+            column = "target"
             target = _clean_decimal(row.get("target"), _("目标值"))
+            column = "measurement"
             measurement = _clean_text(row.get("measurement"), 300, _("测量方式"))
         except ValidationError as err:
-            raise _row_error(prefix, n, err.message, key) from None
+            raise _row_error(prefix, n, err.message, key, column) from None
         out.append({"name": name, "unit": unit, "target": target, "measurement": measurement})
     return out
 
@@ -319,14 +334,17 @@ def _clean_milestones(data: dict) -> list[dict]:
     key, prefix = "milestones", _("实施进度")
     out = []
     for n, row in _rows(data, key, MAX_MILESTONES, prefix):
+        column = "due_on"
         try:
             due_on = _clean_date(row.get("due_on"), _("完成日期"), required=True)
-            title = _clean_text(row.get("title"), 100, _("工作内容"))
+            column = "title"
+            title = _clean_text(row.get("title"), 100, _("阶段任务"))
             if not title:
-                raise ValidationError(_("请填写工作内容。"))
-            deliverable = _clean_text(row.get("deliverable"), 300, _("成果"))
+                raise ValidationError(_("请填写阶段任务。"))
+            column = "deliverable"
+            deliverable = _clean_text(row.get("deliverable"), 300, _("成果 / 交付物"))
         except ValidationError as err:
-            raise _row_error(prefix, n, err.message, key) from None
+            raise _row_error(prefix, n, err.message, key, column) from None
         out.append({"due_on": due_on, "title": title, "deliverable": deliverable})
     return out
 
@@ -335,16 +353,19 @@ def _clean_team(data: dict) -> list[dict]:
     key, prefix = "team", _("项目团队")
     out = []
     for n, row in _rows(data, key, MAX_TEAM, prefix):
+        column = "name"
         try:
             name = _clean_text(row.get("name"), 50, _("姓名"))
             if not name:
                 raise ValidationError(_("请填写姓名。"))
-            role = _clean_text(row.get("role"), 50, _("项目角色"))
+            column = "role"
+            role = _clean_text(row.get("role"), 50, _("项目职务"))
             if not role:
-                raise ValidationError(_("请填写项目角色。"))
+                raise ValidationError(_("请填写项目职务。"))
+            column = "qualification"
             qualification = _clean_text(row.get("qualification"), 300, _("资质与经验"))
         except ValidationError as err:
-            raise _row_error(prefix, n, err.message, key) from None
+            raise _row_error(prefix, n, err.message, key, column) from None
         out.append({"name": name, "role": role, "qualification": qualification,
                     "is_social_worker": _clean_bool(row.get("is_social_worker"))})
     return out

@@ -1,9 +1,11 @@
 """Application pages (项目申报): my applications, start, the sectioned proposal form,
 the read-only view with checklist and timeline, submit / withdraw / return, version
 comparison, and the officer's list of a call's applications."""
+import re
 from decimal import Decimal, InvalidOperation
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -36,6 +38,17 @@ def _plain_number(text) -> str:
     except (InvalidOperation, ValueError):
         return str(text)
     return f"{number.normalize():,f}" if number != number.to_integral_value() else f"{int(number):,}"
+
+
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?")
+
+
+def _nowrap_dates(text) -> Markup:
+    """Escape `text` and keep each "2026-12-04 23:59" in it on one line."""
+    return Markup(_DATE_TIME.sub(lambda m: f'<span class="text-nowrap">{m.group(0)}</span>', str(escape(text))))
+
+
+bp.add_app_template_filter(_nowrap_dates, "nowrap_dates")
 
 
 @bp.context_processor
@@ -240,6 +253,7 @@ def withdraw(application_id: int):
     if not form.validate_on_submit():
         flash(" ".join(str(e) for errs in form.errors.values() for e in errs), "danger")
         return _to_detail(application)
+    was_draft = application.status == ApplicationStatus.DRAFT
     try:
         services.withdraw(current_user, application, form.reason.data)
     except DomainError as err:
@@ -247,7 +261,7 @@ def withdraw(application_id: int):
         flash(err.message, "danger")
     else:
         db.session.commit()
-        flash(_("申报书已撤回。"), "success")
+        flash(_("已放弃此草稿。") if was_draft else _("申报书已撤回。"), "success")
     return _to_detail(application)
 
 
@@ -288,4 +302,5 @@ def versions(application_id: int):
     form = CompareForm(formdata=None, numbers=numbers, data={"a": str(a or ""), "b": str(b or "")})
     sections = services.compare(by_number[a], by_number[b]) if a and b else []
     return render_template("applications/versions.html", application=application, form=form,
-                           sections=sections, version_a=by_number.get(a), version_b=by_number.get(b))
+                           sections=sections, version_a=by_number.get(a), version_b=by_number.get(b),
+                           member=can(current_user, "application.edit", application))

@@ -198,13 +198,13 @@ def _check_type(kind: str | None, name: str, allowed: set[str]) -> FileType:
     known_exts = {e for t in TYPES.values() for e in t.extensions}
     if kind is None:
         if ext in known_exts:
-            raise ValidationError(_("文件内容与扩展名不符：扩展名为 .%(ext)s，但文件内容不是有效的%(label)s。",
+            raise ValidationError(_("文件内容与扩展名不符：扩展名为 .%(ext)s，但文件内容不是有效的 %(label)s。",
                                     ext=ext, label=_(next(t.label for t in TYPES.values() if ext in t.extensions))),
                                   field="file")
         raise ValidationError(_("不支持的文件类型。请上传：%(types)s。", types=type_labels(allowed)), field="file")
     ftype = TYPES[kind]
     if ext not in ftype.extensions:
-        raise ValidationError(_("文件内容与扩展名不符：文件内容是%(label)s，扩展名应为 .%(ext)s。",
+        raise ValidationError(_("文件内容与扩展名不符：文件内容是 %(label)s，扩展名应为 .%(ext)s。",
                                 label=_(ftype.label), ext=ftype.extension), field="file")
     if kind not in allowed:
         raise ValidationError(_("此处不接受%(label)s。请上传：%(types)s。",

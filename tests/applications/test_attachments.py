@@ -220,7 +220,7 @@ def test_upload_real_files(client, db, scene, content, name, mimetype):
     login(client, scene.member)
     resp = upload(client, scene.draft, content, name)
     assert_back_to_detail(resp, scene.draft)
-    assert ("success", f"附件“{name}”已上传。") in flashes(client)
+    assert ("attachments-success", f"附件“{name}”已上传。") in flashes(client)
     att = db.session.scalars(select(Attachment).where(Attachment.application_id == scene.draft.id)).one()
     assert (att.original_name, att.content_type, att.sha256) == (name, mimetype, hashlib.sha256(content).hexdigest())
     assert att.uploaded_by_id == scene.member.id
@@ -241,7 +241,7 @@ def test_upload_refusals_are_flashed_and_write_nothing(client, db, scene, conten
     before = db.session.scalar(select(func.count()).select_from(AuditEntry))
     resp = upload(client, scene.draft, content, name)
     assert_back_to_detail(resp, scene.draft)
-    assert any(cat == "danger" and message in text for cat, text in flashes(client)), flashes(client)
+    assert any(cat == "attachments-danger" and message in text for cat, text in flashes(client)), flashes(client)
     assert count_attachments(db) == 0 and stored_files(scene.upload_dir) == []
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == before
 
@@ -258,7 +258,7 @@ def test_a_bad_form_is_flashed_back(client, db, scene, data, message):
     login(client, scene.owner)
     resp = client.post(f"/applications/{scene.draft.id}/attachments", data=data, content_type="multipart/form-data")
     assert_back_to_detail(resp, scene.draft)
-    assert any(cat == "danger" and message in text for cat, text in flashes(client)), flashes(client)
+    assert any(cat == "attachments-danger" and message in text for cat, text in flashes(client)), flashes(client)
     assert count_attachments(db) == 0 and stored_files(scene.upload_dir) == []
 
 
@@ -414,7 +414,7 @@ def test_delete_an_unlocked_file(client, db, scene):
     login(client, scene.member)
     resp = client.post(f"/applications/{scene.draft.id}/attachments/{att.id}/delete")
     assert_back_to_detail(resp, scene.draft)
-    assert ("success", "附件“旧版预算.pdf”已删除。") in flashes(client)
+    assert ("attachments-success", "附件“旧版预算.pdf”已删除。") in flashes(client)
     assert count_attachments(db) == 0 and not path.exists()
 
 
@@ -425,7 +425,7 @@ def test_delete_is_refused_when_locked(client, db, scene):
     login(client, scene.owner)
     resp = client.post(f"/applications/{scene.returned.id}/attachments/{att.id}/delete")
     assert_back_to_detail(resp, scene.returned)
-    assert any(cat == "danger" and "已提交的版本" in text for cat, text in flashes(client))
+    assert any(cat == "attachments-danger" and "已提交的版本" in text for cat, text in flashes(client))
     assert count_attachments(db) == 1 and path.is_file()
 
 

@@ -230,7 +230,7 @@ BAD_INPUT = [
     ({"budget_lines": [_line(quantity="-3")]}, "budget_lines", "整数"),
     ({"budget_lines": [_line(quantity=True)]}, "budget_lines", "整数"),
     ({"budget_lines": [_line(), _line(head="购车费")]}, "budget_lines", "预算第 2 行"),
-    ({"budget_lines": [_line(item="")]}, "budget_lines", "请填写事项"),
+    ({"budget_lines": [_line(item="")]}, "budget_lines", "请填写支出内容"),
     ({"budget_lines": [_line(item="x" * 101)]}, "budget_lines", "100 个字"),
     ({"budget_lines": [_line(note="a\x00b")]}, "budget_lines", "控制字符"),
     # A line and a total above ¥100,000,000 (the BIGINT guard).
@@ -250,7 +250,7 @@ BAD_INPUT = [
     ({"milestones": [{"due_on": "2026-02-30", "title": "开放"}]}, "milestones", "日期"),
     ({"milestones": [{"due_on": None, "title": "开放"}]}, "milestones", "完成日期"),
     ({"milestones": [{"due_on": date(2026, 6, 1), "title": f"第{i}步"} for i in range(31)]}, "milestones", "30"),
-    ({"team": [{"name": "李红", "role": ""}]}, "team", "项目角色"),
+    ({"team": [{"name": "李红", "role": ""}]}, "team", "项目职务"),
     ({"team": [{"name": f"成员{i}", "role": "社工"} for i in range(31)]}, "team", "30"),
     ({"title": "x" * 201}, "title", "200 个字"),
     ({"title": "标题\x07"}, "title", "控制字符"),

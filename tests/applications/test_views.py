@@ -362,7 +362,7 @@ def test_detail_for_a_member_has_checklist_timeline_and_actions(client, w):
     body = _body(client.get(f"/applications/{application.id}"))
     assert "完整性检查" in body and "请填写项目简介" in body and "提交前请先处理" in body and "个问题" in body
     assert f"/applications/{application.id}/edit#sec-basic" in body
-    assert "状态记录" in body and "撤回申报书" in body and "编辑" in body
+    assert "状态记录" in body and "放弃此草稿" in body and "撤回申报书" not in body and "编辑" in body
     assert 'name="due_on"' not in body  # the officer's return form
     assert 'id="attachments"' in body
 
@@ -578,3 +578,146 @@ def test_call_page_offers_to_apply_and_officers_the_list(client, w):
     closed = make_call(w["funder"], status=CallStatus.SCREENING)
     login(client, w["owner"])
     assert "我要申报" not in _body(client.get(f"/calls/{closed.id}"))
+
+
+# --- page details: row names and marks, blank rows, where messages show, labels -------------------
+
+def _tag(body: str, element_id: str) -> str:
+    """The opening tag of the element with this id."""
+    import re
+
+    match = re.search(rf'<(?:input|select|textarea)\b[^>]*\bid="{re.escape(element_id)}"[^>]*>', body)
+    assert match, element_id
+    return match.group(0)
+
+
+def _row_numbers(body: str, name: str) -> list[int]:
+    import re
+
+    return [int(n) for n in re.findall(rf'name="{name}-(\d+)-', body)]
+
+
+def test_failed_saves_do_not_pile_up_blank_rows(client, w):
+    application = make_application(w["call"], w["org"])
+    login(client, w["owner"])
+    data = _full_form(w, **{"budget_lines-1-unit_price": "１２３"})
+    resp = client.post(f"/applications/{application.id}/edit", data=data)
+    rows = sorted(set(_row_numbers(_body(resp), "budget_lines")))
+    # The three rows sent (two filled, one with only a head chosen) and three blank rows.
+    assert rows == [0, 1, 2, 3, 4, 5]
+    # The browser sends the page back with those blank rows: none are added this time.
+    for n in (3, 4, 5):
+        data.update({f"budget_lines-{n}-{k}": "" for k in ("head", "item", "unit", "quantity", "unit_price", "note")})
+    for _attempt in range(2):
+        body = _body(client.post(f"/applications/{application.id}/edit", data=data))
+        assert "预算第 2 行" in body
+        assert sorted(set(_row_numbers(body, "budget_lines"))) == [0, 1, 2, 3, 4, 5]
+    # More blank rows than that are sent back as three.
+    data.update({f"budget_lines-{n}-{k}": "" for n in (6, 7, 8) for k in ("item", "quantity")})
+    body = _body(client.post(f"/applications/{application.id}/edit", data=data))
+    assert sorted(set(_row_numbers(body, "budget_lines"))) == [0, 1, 2, 3, 4, 5]
+    # Indicators: one filled and one blank row sent; one more blank row makes the usual two.
+    assert sorted(set(_row_numbers(body, "indicators"))) == [0, 1, 2]
+
+
+def test_a_row_error_marks_the_input_it_is_about(client, w):
+    application = make_application(w["call"], w["org"])
+    login(client, w["owner"])
+    body = _body(client.post(f"/applications/{application.id}/edit",
+                             data=_full_form(w, **{"budget_lines-1-unit_price": "１２３"})))
+    assert "预算第 2 行：单价" in body and 'id="budget_lines-error"' in body
+    bad = _tag(body, "budget_lines-1-unit_price")
+    assert "is-invalid" in bad and 'aria-invalid="true"' in bad and 'aria-describedby="budget_lines-error"' in bad
+    for fine in ("budget_lines-0-unit_price", "budget_lines-1-quantity", "budget_lines-1-item"):
+        assert "is-invalid" not in _tag(body, fine) and "aria-invalid" not in _tag(body, fine), fine
+    # A milestone without its task: the message uses the column's name and marks that input.
+    body = _body(client.post(f"/applications/{application.id}/edit",
+                             data=_full_form(w, **{"milestones-0-title": ""})))
+    assert "实施进度第 1 行：请填写阶段任务。" in body
+    bad = _tag(body, "milestones-0-title")
+    assert 'aria-invalid="true"' in bad and 'aria-describedby="milestones-error"' in bad
+    assert "aria-invalid" not in _tag(body, "milestones-0-due_on")
+    body = _body(client.post(f"/applications/{application.id}/edit",
+                             data=_full_form(w, **{"budget_lines-0-item": ""})))
+    assert "预算第 1 行：请填写支出内容。" in body and 'aria-invalid="true"' in _tag(body, "budget_lines-0-item")
+
+
+def test_edit_page_names_every_row_input_and_live_total(client, w):
+    application = make_application(w["call"], w["org"])
+    login(client, w["owner"])
+    body = _body(client.get(f"/applications/{application.id}/edit"))
+    # Each input of a repeated row has its own name: the row, then the column.
+    assert '<label class="cell-label" for="budget_lines-1-unit_price"><span class="visually-hidden" data-row-name>预算第 2 行 </span>单价（元）</label>' in body
+    assert 'for="team-0-is_social_worker"><span class="visually-hidden" data-row-name>项目团队第 1 行 </span>持证社工' in body
+    assert 'aria-label="删除预算第 2 行"' in body and 'aria-label="预算第 1 行 金额"' in body
+    assert 'data-row-pattern="预算第 {n} 行"' in body
+    # The live totals are named by their visible labels; each section by its heading.
+    assert '<dt id="budget-total-label">预算合计</dt>' in body and 'aria-labelledby="budget-total-label"' in body
+    assert 'aria-labelledby="mgmt-share-label"' in body and 'id="mgmt-share-label">管理费用占比<' in body
+    assert body.count('aria-labelledby="head-total-label-') == len(w["call"].budget_heads)
+    assert 'id="sec-budget" class="card form-section" aria-labelledby="sec-budget-title"' in body
+    assert 'id="sec-budget-title"' in body
+
+
+def test_attachment_messages_show_in_the_attachments_section(client, w):
+    application = make_application(w["call"], w["org"])
+    login(client, w["owner"])
+    resp = client.post(f"/applications/{application.id}/attachments", data={})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("#attachments")
+    body = _body(client.get(f"/applications/{application.id}"))
+    message = "请选择要上传的文件。"
+    assert body.count(message) == 1
+    assert body.index('id="attachments"') < body.index(message)
+    assert 'class="flash-messages"' not in body
+    # Shown once: gone on the next page.
+    assert message not in _body(client.get(f"/applications/{application.id}"))
+    # Other messages still show at the top of the page.
+    client.post(f"/applications/{application.id}/submit")
+    body = _body(client.get(f"/applications/{application.id}"))
+    assert 'class="flash-messages"' in body
+    assert body.index("申报书已提交（第 1 版）") < body.index('id="attachments"')
+
+
+def test_draft_is_discarded_and_the_officer_returns_for_correction(client, w):
+    draft = make_application(w["call"], w["org"])
+    login(client, w["owner"])
+    body = _body(client.get(f"/applications/{draft.id}"))
+    assert "放弃此草稿" in body and "确定放弃此草稿吗" in body and "确认撤回" not in body
+    assert f'action="/applications/{draft.id}/withdraw"' in body
+    # The deadline in the next step stays on one line.
+    assert '完善并提交（截止 <span class="text-nowrap">' in body
+    client.post(f"/applications/{draft.id}/withdraw", data={"reason": ""})
+    assert _db.session.get(Application, draft.id).status == ApplicationStatus.WITHDRAWN
+    assert "已放弃此草稿。" in _body(client.get(f"/applications/{draft.id}"))
+
+    submitted = make_application(make_call(w["funder"], status=CallStatus.OPEN), w["org"],
+                                 status=ApplicationStatus.SUBMITTED)
+    login(client, w["officer"])
+    body = _body(client.get(f"/applications/{submitted.id}"))
+    assert '<button class="btn btn-warning btn-sm" type="submit">退回修改</button>' in body
+    assert 'aria-label="下载第 1 版申报书（PDF）"' in body
+
+
+def test_versions_breadcrumbs_lead_back_the_way_each_reader_came(client, w):
+    application = make_application(w["call"], w["org"], status=ApplicationStatus.SUBMITTED)
+    login(client, w["officer"])
+    body = _body(client.get(f"/applications/{application.id}/versions"))
+    crumbs = body[body.index('class="breadcrumb"'):body.index("</ol>")]
+    for link in (f'href="/calls/{w["call"].id}"', f'href="/applications/call/{w["call"].id}"',
+                 f'href="/applications/{application.id}"'):
+        assert link in crumbs, link
+    assert "申报书列表" in crumbs and "版本对比" in crumbs
+    login(client, w["owner"])
+    body = _body(client.get(f"/applications/{application.id}/versions"))
+    crumbs = body[body.index('class="breadcrumb"'):body.index("</ol>")]
+    assert 'href="/applications/"' in crumbs and f'href="/applications/{application.id}"' in crumbs
+    assert "申报书列表" not in crumbs
+
+
+def test_call_page_and_application_pages_word_the_management_cap_alike(client, w):
+    application = make_application(w["call"], w["org"])
+    cap = f"不超过预算合计的 {w['call'].management_cap_pct}%"
+    assert cap in _body(client.get(f"/calls/{w['call'].id}"))
+    login(client, w["owner"])
+    assert cap in _body(client.get(f"/applications/{application.id}"))
+    assert "项目预算的" not in _body(client.get(f"/calls/{w['call'].id}"))

@@ -113,12 +113,23 @@ def _section(page, title: str):
     return page.locator("section", has=heading)
 
 
+def _cell(section, row_name: str, column: str):
+    """An input of a repeated row by its accessible name: "预算第 2 行 单价（元）"."""
+    return section.get_by_label(f"{row_name} {column}", exact=True)
+
+
 def _fill_budget_row(section, n: int, head: str, item: str, unit: str, qty: str, price: str) -> None:
-    section.get_by_label("科目").nth(n).select_option(head)
-    section.get_by_label("支出内容").nth(n).fill(item)
-    section.get_by_label("单位").nth(n).fill(unit)
-    section.get_by_label("数量").nth(n).fill(qty)
-    section.get_by_label("单价（元）").nth(n).fill(price)
+    row = f"预算第 {n} 行"
+    _cell(section, row, "科目").select_option(head)
+    _cell(section, row, "支出内容").fill(item)
+    _cell(section, row, "单位").fill(unit)
+    _cell(section, row, "数量").fill(qty)
+    _cell(section, row, "单价（元）").fill(price)
+
+
+def _output(section, name: str):
+    """A live total of the budget (an <output>, role status) by its label."""
+    return section.get_by_role("status", name=name, exact=True)
 
 
 def _center(locator) -> None:
@@ -185,37 +196,37 @@ def test_apply_return_resubmit_screen(page, browser, live_server, tmp_path):
     page.get_by_label("结束日期").fill(ends.isoformat())
 
     budget = _section(page, "预算")
-    _fill_budget_row(budget, 0, "业务活动费", "助餐食材补贴", "人次", "2000", "10")
-    _fill_budget_row(budget, 1, "业务活动费", "志愿者陪伴探访交通补贴", "人次", "300", "15")
-    _fill_budget_row(budget, 2, "管理费用", "项目管理与财务审计", "项", "1", "6000")
+    _fill_budget_row(budget, 1, "业务活动费", "助餐食材补贴", "人次", "2000", "10")
+    _fill_budget_row(budget, 2, "业务活动费", "志愿者陪伴探访交通补贴", "人次", "300", "15")
+    _fill_budget_row(budget, 3, "管理费用", "项目管理与财务审计", "项", "1", "6000")
     rows_before = budget.get_by_label("科目").count()
     budget.get_by_role("button", name=re.compile("添加一行预算")).click()
     assert budget.get_by_label("科目").count() == rows_before + 1
     # The fourth line goes into the added row, its price typed with a full-width IME.
-    _fill_budget_row(budget, 3, "业务活动费", "志愿者培训", "场", "4", "１２３")
-    expect(budget.get_by_text("请检查数量和单价")).to_be_visible()
-    expect(budget.locator("output[data-budget-total]")).to_have_text("—")
+    _fill_budget_row(budget, 4, "业务活动费", "志愿者培训", "场", "4", "１２３")
+    expect(_output(budget, "预算第 4 行 金额")).to_have_text("请检查数量和单价")
+    expect(_output(budget, "预算合计")).to_have_text("—")
     page.get_by_label("申请资助金额（元）").fill("29300")
     page.get_by_label("配套资金（元）").fill("0")
 
     indicators = _section(page, "成效指标")
-    indicators.get_by_label("指标名称").nth(0).fill("受助老人人数")
-    indicators.get_by_label("单位").nth(0).fill("人")
-    indicators.get_by_label("目标值").nth(0).fill("80")
-    indicators.get_by_label("测量方式").nth(0).fill("助餐登记表与签到记录")
-    indicators.get_by_label("指标名称").nth(1).fill("服务满意度")
-    indicators.get_by_label("单位").nth(1).fill("%")
-    indicators.get_by_label("目标值").nth(1).fill("90")
-    indicators.get_by_label("测量方式").nth(1).fill("年末第三方问卷调查")
+    _cell(indicators, "成效指标第 1 行", "指标名称").fill("受助老人人数")
+    _cell(indicators, "成效指标第 1 行", "单位").fill("人")
+    _cell(indicators, "成效指标第 1 行", "目标值").fill("80")
+    _cell(indicators, "成效指标第 1 行", "测量方式").fill("助餐登记表与签到记录")
+    _cell(indicators, "成效指标第 2 行", "指标名称").fill("服务满意度")
+    _cell(indicators, "成效指标第 2 行", "单位").fill("%")
+    _cell(indicators, "成效指标第 2 行", "目标值").fill("90")
+    _cell(indicators, "成效指标第 2 行", "测量方式").fill("年末第三方问卷调查")
     milestones = _section(page, "实施进度")
-    milestones.get_by_label("完成日期").nth(0).fill((starts + timedelta(days=30)).isoformat())
-    milestones.get_by_label("阶段任务").nth(0).fill("助餐点开张，首批40名老人登记用餐")
-    milestones.get_by_label("成果 / 交付物").nth(0).fill("助餐登记表、开张活动照片")
+    _cell(milestones, "实施进度第 1 行", "完成日期").fill((starts + timedelta(days=30)).isoformat())
+    _cell(milestones, "实施进度第 1 行", "阶段任务").fill("助餐点开张，首批40名老人登记用餐")
+    _cell(milestones, "实施进度第 1 行", "成果 / 交付物").fill("助餐登记表、开张活动照片")
     team = _section(page, "项目团队")
-    team.get_by_label("姓名").nth(0).fill("杨春梅")
-    team.get_by_label("项目职务").nth(0).fill("项目负责人")
-    team.get_by_label("资质与经验").nth(0).fill("从事社区养老服务8年，中级社会工作师")
-    team.get_by_label("持证社工").nth(0).check()
+    _cell(team, "项目团队第 1 行", "姓名").fill("杨春梅")
+    _cell(team, "项目团队第 1 行", "项目职务").fill("项目负责人")
+    _cell(team, "项目团队第 1 行", "资质与经验").fill("从事社区养老服务8年，中级社会工作师")
+    _cell(team, "项目团队第 1 行", "持证社工").check()
     page.get_by_label("项目资金不用于购置固定资产").check()
     page.get_by_label("项目资金不用于向服务对象发放现金或礼品").check()
     page.get_by_label("本申报书所填内容真实、准确").check()
@@ -224,28 +235,30 @@ def test_apply_return_resubmit_screen(page, browser, live_server, tmp_path):
     page.get_by_role("button", name="保存草稿").last.click()
     page.wait_for_load_state()
     expect(page.get_by_text(re.compile("预算第 4 行：单价：金额请使用半角数字"))).to_be_visible()
+    # The input the message is about is marked (and described by the message).
+    expect(_cell(_section(page, "预算"), "预算第 4 行", "单价（元）")).to_have_attribute("aria-invalid", "true")
     status, title, lines, requested = _application(live_server, call_id)
     assert (status, title, lines, requested) == ("draft", "", [], 0)
     shot(page, "32-edit-bad-unit-price")
 
     # The form kept what was typed; fix the price and watch the live totals.
     budget = _section(page, "预算")
-    assert budget.get_by_label("单价（元）").nth(3).input_value() == "１２３"
-    budget.get_by_label("单价（元）").nth(3).fill("500")
-    total = budget.locator("output[data-budget-total]")
-    share = budget.locator("output[data-mgmt-share]")
+    assert _cell(budget, "预算第 4 行", "单价（元）").input_value() == "１２３"
+    _cell(budget, "预算第 4 行", "单价（元）").fill("500")
+    total = _output(budget, "预算合计")
+    share = _output(budget, "管理费用占比")
     expect(total).to_have_text("¥32,500.00")
     expect(share).to_have_text("18.5%（超过上限）")
     expect(share).to_have_class(re.compile("text-danger"))
     expect(budget.get_by_text(re.compile("✗ 预算合计 ¥32,500.00.*相差 ¥3,200.00"))).to_be_visible()
     _center(share)
     shot(page, "33-edit-management-over-cap", full_page=False)
-    budget.get_by_label("单价（元）").nth(2).fill("2800")
+    _cell(budget, "预算第 3 行", "单价（元）").fill("2800")
     expect(total).to_have_text("¥29,300.00")
     expect(share).to_have_text("9.6%")
     expect(share).not_to_have_class(re.compile("text-danger"))
     expect(budget.get_by_text(re.compile("✓ 预算合计 ¥29,300.00.*一致"))).to_be_visible()
-    expect(budget.locator("output[data-head-total='管理费用']")).to_have_text("¥2,800.00")
+    expect(_output(budget, "管理费用")).to_have_text("¥2,800.00")
     _center(share)
     shot(page, "34-edit-budget-ok", full_page=False)
 
@@ -279,7 +292,9 @@ def test_apply_return_resubmit_screen(page, browser, live_server, tmp_path):
     page.get_by_label("选择文件").set_input_files(str(liar))
     page.get_by_role("button", name="上传", exact=True).click()
     page.wait_for_load_state()
-    expect(page.get_by_text(re.compile("文件内容与扩展名不符"))).to_be_visible()
+    # The message shows in the attachments section, where the page lands (#attachments).
+    attachments = page.locator("section#attachments")
+    expect(attachments.get_by_role("alert").filter(has_text="文件内容与扩展名不符")).to_be_in_viewport()
     expect(page.get_by_text("尚未上传附件。")).to_be_visible()
     shot(page, "38-attachment-lying-file-refused")
     real = tmp_path / "项目预算明细表.pdf"
@@ -288,7 +303,7 @@ def test_apply_return_resubmit_screen(page, browser, live_server, tmp_path):
     page.get_by_label("选择文件").set_input_files(str(real))
     page.get_by_role("button", name="上传", exact=True).click()
     page.wait_for_load_state()
-    expect(page.get_by_text("附件“项目预算明细表.pdf”已上传。")).to_be_visible()
+    expect(attachments.get_by_text("附件“项目预算明细表.pdf”已上传。")).to_be_in_viewport()
     expect(page.get_by_role("link", name="项目预算明细表.pdf")).to_be_visible()
     expect(page.get_by_text(re.compile("必传附件已齐全"))).to_be_visible()
     shot(page, "39-attachment-uploaded")
@@ -311,7 +326,7 @@ def test_apply_return_resubmit_screen(page, browser, live_server, tmp_path):
         _login(officer, OFFICER)
         expect(officer.get_by_role("link", name=re.compile(r"消息.*\d+ 条未读"))).to_be_visible()
         desk = officer.get_by_role("row").filter(has=officer.get_by_role("link", name=CALL_TITLE))
-        expect(desk.get_by_text("已提交")).to_be_visible()
+        expect(desk).to_contain_text("已提交")
         shot(officer, "41-officer-dashboard")
         desk.get_by_role("link", name="查看申报书").click()
         officer.wait_for_url(f"**/applications/call/{call_id}")
@@ -319,7 +334,7 @@ def test_apply_return_resubmit_screen(page, browser, live_server, tmp_path):
         officer.wait_for_url(re.compile(rf".*/applications/{application_id}$"))
         officer.get_by_label("退回原因（需要补正的内容）").fill(RETURN_REASON)
         shot(officer, "42-officer-return-form")
-        officer.get_by_role("button", name="退回补正").click()
+        officer.get_by_role("button", name="退回修改").click()
         officer.wait_for_load_state()
         expect(officer.get_by_text("已退回补正，申报组织会收到通知。")).to_be_visible()
         assert _application(live_server, call_id)[0] == "returned"
@@ -342,8 +357,8 @@ def test_apply_return_resubmit_screen(page, browser, live_server, tmp_path):
         page.wait_for_url(re.compile(rf".*/applications/{application_id}/edit$"))
         expect(page.get_by_text(RETURN_REASON)).to_be_visible()
         budget = _section(page, "预算")
-        budget.get_by_label("数量").nth(1).fill("320")
-        expect(budget.locator("output[data-budget-total]")).to_have_text("¥29,600.00")
+        _cell(budget, "预算第 2 行", "数量").fill("320")
+        expect(_output(budget, "预算合计")).to_have_text("¥29,600.00")
         page.get_by_label("申请资助金额（元）").fill("29600")
         expect(budget.get_by_text(re.compile("✓ 预算合计 ¥29,600.00"))).to_be_visible()
         page.get_by_role("button", name="保存并检查提交").click()

@@ -120,6 +120,22 @@
     return max + 1;
   }
 
+  // Each input's accessible name starts with its row ("预算第 2 行 单价（元）"), numbered
+  // by position like the server's messages: renumber after a row is added or removed.
+  function renumber(container) {
+    var pattern = container.getAttribute("data-row-pattern") || "{n}";
+    var removePattern = container.getAttribute("data-remove-pattern") || "{row}";
+    container.querySelectorAll("[data-row]").forEach(function (row, i) {
+      var name = pattern.split("{n}").join(String(i + 1));
+      row.querySelectorAll("[data-row-name]").forEach(function (el) { el.textContent = name + " "; });
+      row.querySelectorAll("[data-label-suffix]").forEach(function (el) {
+        el.setAttribute("aria-label", name + " " + el.getAttribute("data-label-suffix"));
+      });
+      var remove = row.querySelector("[data-remove-row]");
+      if (remove) { remove.setAttribute("aria-label", removePattern.split("{row}").join(name)); }
+    });
+  }
+
   form.querySelectorAll("[data-add-row]").forEach(function (button) {
     button.addEventListener("click", function () {
       var name = button.getAttribute("data-add-row");
@@ -131,6 +147,7 @@
       holder.innerHTML = html;
       var row = holder.firstElementChild;
       container.appendChild(row);
+      renumber(container);
       var first = row.querySelector("input, select, textarea");
       if (first) { first.focus(); }
       recalc();
@@ -145,7 +162,12 @@
     if (!row || !container) { return; }
     // The last row is emptied rather than removed, so there is always one to type in.
     if (container.querySelectorAll("[data-row]").length > 1) {
+      // Keyboard users keep their place: focus moves to the row that takes this one's place.
+      var next = row.nextElementSibling || row.previousElementSibling;
       row.remove();
+      renumber(container);
+      var target = next && next.querySelector("input, select, textarea");
+      if (target) { target.focus(); }
     } else {
       row.querySelectorAll("input, select, textarea").forEach(function (input) {
         if (input.type === "checkbox") { input.checked = false; } else { input.value = ""; }
