@@ -111,7 +111,7 @@ def _budget(story: list, snap: dict, heads_order: list[str], cap_pct: int | None
     for line in lines:
         groups.setdefault(str(line.get("head") or _("未分类")), []).append(line)
 
-    data: list[list[Any]] = [[_("科目"), _("事项"), _("单位"), _("数量"), _("单价"), _("金额")]]
+    data: list[list[Any]] = [[_("科目"), _("支出内容"), _("单位"), _("数量"), _("单价"), _("金额")]]
     subtotal_rows: list[int] = []
     spans: list[tuple] = []
     total = 0
@@ -294,7 +294,7 @@ def render_application_pdf(application: Application, version: ApplicationVersion
     sec.add(_("实施进度"))
     milestones = [m for m in snap.get("milestones") or [] if isinstance(m, dict)]
     if milestones:
-        story.append(table([[_("序号"), _("完成时间"), _("工作内容"), _("成果（交付物）")]] +
+        story.append(table([[_("序号"), _("完成时间"), _("阶段任务"), _("成果 / 交付物")]] +
                            [[str(n), _date_text(m.get("due_on")), m.get("title") or "", m.get("deliverable") or ""]
                             for n, m in enumerate(milestones, 1)],
                            [0.08, 0.16, 0.34, 0.42], align=["CENTER", "CENTER", "LEFT", "LEFT"]))
@@ -304,7 +304,7 @@ def render_application_pdf(application: Application, version: ApplicationVersion
     sec.add(_("项目团队"))
     team = [t for t in snap.get("team") or [] if isinstance(t, dict)]
     if team:
-        story.append(table([[_("序号"), _("姓名"), _("项目角色"), _("资质与经验"), _("持证社工")]] +
+        story.append(table([[_("序号"), _("姓名"), _("项目职务"), _("资质与经验"), _("持证社工")]] +
                            [[str(n), t.get("name") or "", t.get("role") or "", t.get("qualification") or "",
                              _("是") if t.get("is_social_worker") else _("否")]
                             for n, t in enumerate(team, 1)],
