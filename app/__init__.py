@@ -46,6 +46,7 @@ def import_models() -> None:
     from app.notifications import models as _notifications  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
     from app.regions import models as _regions  # noqa: F401
+    from app.reviews import models as _reviews  # noqa: F401
 
 
 def _select_locale() -> str:
@@ -150,6 +151,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.notifications import bp as notifications_bp
     from app.orgs import bp as orgs_bp
     from app.public import bp as public_bp
+    from app.reviews import bp as reviews_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -158,6 +160,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(calls_bp, url_prefix="/calls")
     app.register_blueprint(applications_bp, url_prefix="/applications")
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
+    app.register_blueprint(reviews_bp, url_prefix="/reviews")
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -294,6 +294,49 @@ def test_eligibility_screening_pages_in_english(client, journey, page):
     _no_chinese(html)
 
 
+# --- the expert pool (专家库) in English ----------------------------------------------------
+
+def test_expert_pool_list_in_english(client, db):
+    from app.funders.models import StaffRole
+    from app.reviews import experts
+    from app.reviews.models import ExpertiseField
+
+    officer = f.make_staff(f.make_funder(name="Wuhua Civil Affairs Bureau"), StaffRole.PROGRAM_OFFICER,
+                           name="Officer Wang")
+    profile = {"title": "Associate professor", "employer": "Yunnan University", "bio": "",
+               "fields": [ExpertiseField.SOCIAL_WORK.value, ExpertiseField.LAW.value], "affiliations": []}
+    experts.enroll(officer, f.make_user(name="Chen Jing"), profile)
+    applicant = f.make_user(name="Zhao Min")
+    experts.enroll(applicant, applicant, {**profile, "fields": [ExpertiseField.ELDERLY_CARE.value]})
+    db.session.commit()
+    login(client, officer)
+    _english(client)
+    html = _text(client.get("/reviews/experts"))
+    assert "<h1 class=\"h3 mb-0\">Expert pool</h1>" in html and "Add expert" in html
+    assert "Chen Jing" in html and "Yunnan University" in html and "Experts found: 2" in html
+    assert "Social work" in html and "Law" in html and "Elderly care" in html  # ExpertiseField labels
+    assert ">Active</span>" in html and ">Pending approval</span>" in html  # ExpertStatus labels
+    assert "Applications to join the pool pending approval: 1" in html
+    assert "All areas" in html and "For example: Zhang or Yunnan University" in html
+    _no_chinese(html)
+
+
+def test_expert_application_form_in_english(client, db):
+    from app.reviews.experts import RELATIONS
+
+    login(client, f.make_user(name="Zhao Min"))
+    _english(client)
+    html = _text(client.get("/reviews/me"))
+    assert "<h1 class=\"h3 mb-0\">Apply to join the expert pool</h1>" in html
+    assert "Professional title" in html and "Employer" in html and "Areas of expertise" in html
+    assert "Affiliations (for recusal)" in html and "Row 1 Organization or employer name" in html
+    assert "Submit application" in html and "Mental health" in html
+    # The relationship choices are stored in Chinese (the options' value attributes) and
+    # shown translated.
+    assert ">Adviser</option>" in html and ">Board member</option>" in html
+    _no_chinese(html, *RELATIONS)
+
+
 def test_english_catalog_has_no_guesses_and_no_chinese():
     """`pybabel compile -f` would ship fuzzy guesses; a msgstr with Chinese would show on English pages."""
     from pathlib import Path

@@ -195,3 +195,29 @@ def _call_view_applications(user, call) -> bool:
 @rule("notification.read")
 def _notification_read(user, notification) -> bool:
     return notification.user_id == user.id
+
+
+# --- reviews -------------------------------------------------------------------------
+
+@rule("expert.pool")
+def _expert_pool(user, obj) -> bool:
+    """The expert pool list (专家库): program officers and auditors of any funder, admins."""
+    return user.is_admin or bool(staff_funders(user, "program_officer", "auditor"))
+
+
+@rule("expert.manage")
+def _expert_manage(user, obj) -> bool:
+    """Enroll, approve, suspend and reinstate experts: program officers of any funder."""
+    return bool(staff_funders(user, "program_officer"))
+
+
+@rule("expert.view")
+def _expert_view(user, expert) -> bool:
+    """One expert's profile: whoever may see the pool, and the expert themself."""
+    return _expert_pool(user, expert) or (expert is not None and expert.user_id == user.id)
+
+
+@rule("expert.edit")
+def _expert_edit(user, expert) -> bool:
+    """The expert's own profile (fields, title, employer, bio, affiliations): themself."""
+    return expert is not None and expert.user_id == user.id

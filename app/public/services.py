@@ -10,6 +10,7 @@ from app.applications import services as application_services
 from app.applications.models import ApplicationStatus
 from app.calls.models import Call, CallStatus
 from app.core.db import utcnow
+from app.reviews.experts import expert_of
 
 from app.extensions import db
 from app.funders.models import Funder
@@ -99,6 +100,7 @@ def dashboard_for(user, now=None) -> dict:
         "applications": [(a, application_services.next_action(a, now)) for a in applications],
         "open_calls": open_calls_for(user, now) if user.org_memberships else [],
         "desks": officer_desk(user, now),
+        "expert": expert_of(user),
         "now": now,
     }
 

@@ -1,1 +1,6 @@
 """Expert review (专家评审): panels, assignment, scoring, aggregation and ranking."""
+from flask import Blueprint
+
+bp = Blueprint("reviews", __name__)
+
+from app.reviews import views  # noqa: E402,F401

@@ -40,6 +40,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
+from flask_babel import gettext as _
+
 from app.core.errors import ValidationError
 from app.reviews.draw import new_seed, seeded_index, seeded_shuffle
 
@@ -66,8 +68,9 @@ class Shortfall:
 
     @property
     def message(self) -> str:
-        return (f"申报 {self.application_id} 只能分配 {self.assigned} 位无需回避的评审专家，"
-                f"少于要求的 {self.required} 位，请增加评审专家或手动调整")
+        return _("申报 %(application)s 只能分配 %(assigned)s 位无需回避的评审专家，"
+                 "少于要求的 %(required)s 位，请增加评审专家或手动调整",
+                 application=self.application_id, assigned=self.assigned, required=self.required)
 
 
 @dataclass(frozen=True)
@@ -106,10 +109,10 @@ class AssignmentResult:
         """Chinese warnings the officer must see (empty when all is well)."""
         out = [s.message for s in self.shortfalls]
         if not self.balanced:
-            out.append(
-                f"受回避关系或已保留的分配限制，无法使各评审专家的评审数量相差不超过 1："
-                f"最多 {self.max_load} 份，最少 {self.min_load} 份（已使最多者尽可能少）"
-            )
+            out.append(_(
+                "受回避关系或已保留的分配限制，无法使各评审专家的评审数量相差不超过 1："
+                "最多 %(max)s 份，最少 %(min)s 份（已使最多者尽可能少）",
+                max=self.max_load, min=self.min_load))
         return out
 
 
@@ -251,7 +254,7 @@ def _solve(apps: Sequence[int], revs: Sequence[int], demand: Mapping[int, int],
 
 def _check_id(value: object, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise AssignmentError(f"{what}编号必须是整数")
+        raise AssignmentError(_("%(what)s编号必须是整数", what=what))
 
 
 def _unique_ids(values: Iterable[int], what: str) -> list[int]:
@@ -259,7 +262,7 @@ def _unique_ids(values: Iterable[int], what: str) -> list[int]:
     for v in values:
         _check_id(v, what)
     if len(set(values)) != len(values):
-        raise AssignmentError(f"{what}名单中有重复的编号")
+        raise AssignmentError(_("%(what)s名单中有重复的编号", what=what))
     return values
 
 
@@ -292,30 +295,31 @@ def assign(applications: Iterable[int], reviewers: Iterable[int], k: int = DEFAU
     result so the run can be repeated.
     """
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise AssignmentError("每份申报的评审专家人数必须是正整数")
-    apps = sorted(_unique_ids(applications, "申报"))
-    revs = sorted(_unique_ids(reviewers, "评审专家"))
+        raise AssignmentError(_("每份申报的评审专家人数必须是正整数"))
+    apps = sorted(_unique_ids(applications, _("申报")))
+    revs = sorted(_unique_ids(reviewers, _("评审专家")))
     if apps and not revs:
-        raise AssignmentError("评审组还没有评审专家，无法分配")
+        raise AssignmentError(_("评审组还没有评审专家，无法分配"))
     seed = new_seed() if seed is None else seed
     if not isinstance(seed, str) or not seed:
-        raise AssignmentError("分配必须有随机种子")
+        raise AssignmentError(_("分配必须有随机种子"))
     bad = _pairs(conflicts)
     app_set, rev_set = set(apps), set(revs)
 
     kept: dict[int, list[int]] = {a: [] for a in apps}
     for a, rs in (existing or {}).items():
         if a not in app_set:
-            raise AssignmentError(f"已有分配中的申报 {a} 不在本次分配的申报中")
+            raise AssignmentError(_("已有分配中的申报 %(application)s 不在本次分配的申报中", application=a))
         rs = list(rs)
         if len(set(rs)) != len(rs):
-            raise AssignmentError(f"申报 {a} 的已有分配中有重复的评审专家")
+            raise AssignmentError(_("申报 %(application)s 的已有分配中有重复的评审专家", application=a))
         for r in rs:
             if r not in rev_set:
-                raise AssignmentError(f"已有分配中的评审专家 {r} 不在评审组中")
+                raise AssignmentError(_("已有分配中的评审专家 %(reviewer)s 不在评审组中", reviewer=r))
             if (a, r) in bad:
-                raise AssignmentError(
-                    f"评审专家 {r} 须回避申报 {a}，不能保留该分配，请先重新分配")
+                raise AssignmentError(_(
+                    "评审专家 %(reviewer)s 须回避申报 %(application)s，不能保留该分配，请先重新分配",
+                    reviewer=r, application=a))
         kept[a] = rs
     kept_load = loads_of(kept, revs)
 
@@ -384,17 +388,18 @@ def reassign(assignment: Mapping[int, Iterable[int]], application_id: int, revie
     the same position). Every other assignment is kept. :class:`AssignmentError` if the
     reviewer is not on the application or nobody is available.
     """
-    _check_id(application_id, "申报")
-    _check_id(reviewer_id, "评审专家")
+    _check_id(application_id, _("申报"))
+    _check_id(reviewer_id, _("评审专家"))
     if not isinstance(seed, str) or not seed:
-        raise AssignmentError("分配必须有随机种子")
+        raise AssignmentError(_("分配必须有随机种子"))
     current = {a: list(rs) for a, rs in assignment.items()}
     if application_id not in current:
-        raise AssignmentError(f"申报 {application_id} 不在本次分配中")
+        raise AssignmentError(_("申报 %(application)s 不在本次分配中", application=application_id))
     if reviewer_id not in current[application_id]:
-        raise AssignmentError(f"评审专家 {reviewer_id} 未分配到申报 {application_id}")
+        raise AssignmentError(_("评审专家 %(reviewer)s 未分配到申报 %(application)s",
+                                reviewer=reviewer_id, application=application_id))
     bad = _pairs(conflicts)
-    pool = sorted(set(_unique_ids(reviewers, "评审专家")))
+    pool = sorted(set(_unique_ids(reviewers, _("评审专家"))))
 
     current[application_id].remove(reviewer_id)
     loads = loads_of(current, pool)
@@ -402,9 +407,9 @@ def reassign(assignment: Mapping[int, Iterable[int]], application_id: int, revie
     eligible = [r for r in pool
                 if r != reviewer_id and r not in on and (application_id, r) not in bad]
     if not eligible:
-        raise AssignmentError(
-            f"没有可替换的评审专家：评审组中其他专家均已分配到申报 {application_id} 或须回避，"
-            "请先增加评审专家")
+        raise AssignmentError(_(
+            "没有可替换的评审专家：评审组中其他专家均已分配到申报 %(application)s 或须回避，"
+            "请先增加评审专家", application=application_id))
     least = min(loads[r] for r in eligible)
     tied = [r for r in eligible if loads[r] == least]
     rng = random.Random(f"{seed}|reassign|{application_id}|{reviewer_id}")

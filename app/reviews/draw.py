@@ -30,6 +30,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from flask_babel import gettext as _
+
 from app.core.errors import ValidationError
 
 
@@ -50,7 +52,7 @@ def _normalize_fields(values: Iterable[str] | None) -> frozenset[str]:
     out = set()
     for value in values:
         if not isinstance(value, str):
-            raise DrawError("专业领域必须是文字")
+            raise DrawError(_("专业领域必须是文字"))
         value = value.strip()
         if value:
             out.add(value)
@@ -71,12 +73,12 @@ class Candidate:
 
     def __post_init__(self) -> None:
         if isinstance(self.expert_id, bool) or not isinstance(self.expert_id, int):
-            raise DrawError("专家编号必须是整数")
+            raise DrawError(_("专家编号必须是整数"))
         object.__setattr__(self, "fields", _normalize_fields(self.fields))
         reason = self.conflict_reason
         if reason is not None:
             if not isinstance(reason, str) or not reason.strip():
-                raise DrawError("回避原因不能为空")
+                raise DrawError(_("回避原因不能为空"))
             object.__setattr__(self, "conflict_reason", reason.strip())
 
 
@@ -149,14 +151,14 @@ def draw(candidates: Iterable[Candidate], size: int, seed: str,
          fields: Iterable[str] | None = None) -> DrawResult:
     """Draw ``size`` experts from ``candidates`` (rules in the module docstring)."""
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise DrawError("抽取人数必须是正整数")
+        raise DrawError(_("抽取人数必须是正整数"))
     if not isinstance(seed, str) or not seed:
-        raise DrawError("抽取必须有随机种子")
+        raise DrawError(_("抽取必须有随机种子"))
     wanted = _normalize_fields(fields)
     candidates = list(candidates)
     ids = [c.expert_id for c in candidates]
     if len(set(ids)) != len(ids):
-        raise DrawError("候选专家名单中有重复的专家")
+        raise DrawError(_("候选专家名单中有重复的专家"))
 
     off_field: list[int] = []
     excluded: list[tuple[int, str]] = []
@@ -170,10 +172,9 @@ def draw(candidates: Iterable[Candidate], size: int, seed: str,
             eligible.append(cand.expert_id)
 
     if len(eligible) < size:
-        raise DrawError(
-            f"符合条件且无需回避的专家只有 {len(eligible)} 位，不足抽取人数 {size} 位，"
-            "请扩大专业领域或减少抽取人数"
-        )
+        raise DrawError(_(
+            "符合条件且无需回避的专家只有 %(n)s 位，不足抽取人数 %(size)s 位，"
+            "请扩大专业领域或减少抽取人数", n=len(eligible), size=size))
     picked = seeded_shuffle(eligible, random.Random(seed), size)
     return DrawResult(
         seed=seed,

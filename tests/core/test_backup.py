@@ -193,6 +193,17 @@ def build_data(db):
                   ends_on=date(2028, 1, 1), reason="违约"),
     ])
     db.session.flush()
+    # An expert with a field and an affiliation to the organization.
+    from app.reviews.models import Expert, ExpertAffiliation, ExpertField, ExpertiseField
+
+    expert = Expert(user_id=staff.id, title="教授", employer="云南大学", is_active=True, approved_at=utcnow(),
+                    approved_by_id=staff.id, created_by_id=staff.id)
+    db.session.add(expert)
+    db.session.flush()
+    db.session.add_all([ExpertField(expert_id=expert.id, field=ExpertiseField.SOCIAL_WORK),
+                        ExpertAffiliation(expert_id=expert.id, organization_id=org.id, name=org.name,
+                                          relation="顾问", since=date(2020, 1, 1))])
+    db.session.flush()
     # Re-parent an early community under a street created after it (parent id > child id).
     community = org.home_community
     new_street = make_region(level=RegionLevel.STREET, parent=community.parent.parent)

@@ -275,3 +275,16 @@ def test_demo_applications_cover_drafts_submissions_and_every_screening_state(db
     assert any(s.overridden and s.reason for s in screenings)  # an officer's override, with reason
     assert any(not s.overridden and s.checks_passed for s in screenings)
     assert any(not s.checks_passed and s.decision.value == "ineligible" for s in screenings)
+
+
+def test_demo_expert_pool_has_active_experts_by_field_and_one_pending(db, loaded):
+    from app.reviews.models import Expert
+
+    experts = db.session.scalars(select(Expert)).all()
+    active = [e for e in experts if e.is_active]
+    pending = [e for e in experts if not e.is_active and e.approved_at is None]
+    assert len(active) == 12 and len(pending) == 1
+    by_email = {e.user.email: e for e in experts}
+    assert by_email["reviewer@gongyi.demo"].is_active and by_email["chair@gongyi.demo"].is_active
+    fields = {f.value for e in active for f in e.fields}
+    assert {"social_work", "elderly_care", "mental_health", "finance_audit"} <= fields

@@ -99,9 +99,10 @@ ROUTES: dict[str, tuple] = {
 
 # Each later domain keeps its rows in its own file beside this one (one owner per file).
 from tests.security import (routes_applications, routes_attachments, routes_documents,  # noqa: E402
-                            routes_notifications, routes_screening)
+                            routes_notifications, routes_reviews, routes_screening)
 
-for _part in (routes_applications, routes_attachments, routes_documents, routes_notifications, routes_screening):
+for _part in (routes_applications, routes_attachments, routes_documents, routes_notifications, routes_reviews,
+              routes_screening):
     _clash = set(_part.ROUTES) & set(ROUTES)
     assert not _clash, f"endpoints listed twice: {_clash}"
     ROUTES.update(_part.ROUTES)

@@ -36,7 +36,9 @@ from tests.security.world import World, build_world
 
 OWNER_ROUTES = {"orgs.edit", "orgs.members", "orgs.invite", "orgs.change_role",
                 "orgs.remove_member", "orgs.revoke_invitation"}
-PREFERRED_ROLE = {"orgs.staff_fields": "officer", "orgs.invitation": "reviewer"}
+PREFERRED_ROLE = {"orgs.staff_fields": "officer", "orgs.invitation": "reviewer",
+                  # the reviewer has an expert profile: the edit form, not the application form
+                  "reviews.my_expert_profile": "reviewer"}
 # Forms for signed-out visitors: a signed-in user is just sent to the dashboard.
 PUBLIC_FORMS = {"auth.register", "auth.login", "auth.forgot_password", "auth.reset_password",
                 "auth.set_language"}
@@ -102,6 +104,8 @@ FORM_PAGE = {
         lambda w: f"/applications/call/{w.objects['call_screening'].id}/screening",
     "notifications.open": lambda w: "/notifications/",
     "notifications.mark_all_read": lambda w: "/notifications/",
+    "reviews.expert_approve": lambda w: f"/reviews/experts/{w.objects['expert'].id}",
+    "reviews.expert_suspend": lambda w: f"/reviews/experts/{w.objects['expert'].id}",
 }
 
 # Discovery must find at least these (else the fuzzing would silently test nothing).
@@ -143,6 +147,10 @@ EXPECTED_FIELDS = {
     "applications.return_": {"reason", "due_on"},
     "applications.upload_attachment": {"kind", "file"},
     "applications.screen": {"decision", "reason"},
+    "reviews.expert_new": {"email", "title", "employer", "fields", "bio"},
+    "reviews.my_expert_profile": {"title", "employer", "fields", "bio", "affiliations-0-name",
+                                  "affiliations-0-relation", "affiliations-0-since"},
+    "reviews.expert_suspend": {"reason"},
 }
 
 

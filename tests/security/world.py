@@ -94,6 +94,16 @@ def build_world() -> World:
     db.session.add(notification)
     db.session.flush()
 
+    # The reviewer is an active expert of the pool (专家库), enrolled by the officer.
+    from app.reviews.models import Expert, ExpertField, ExpertiseField
+
+    expert = Expert(user_id=u["reviewer"].id, title="副教授", employer="某大学社会工作系",
+                    is_active=True, approved_at=u["reviewer"].created_at,
+                    approved_by_id=u["officer"].id, created_by_id=u["officer"].id,
+                    field_rows=[ExpertField(field=ExpertiseField.SOCIAL_WORK)])
+    db.session.add(expert)
+    db.session.flush()
+
     w.objects.update(
         province=province, county_a=county_a, county_b=county_b, street_a=street_a,
         community_a=comm_a, community_b=comm_b, funder=funder_f, funder_other=funder_g,
@@ -101,6 +111,6 @@ def build_world() -> World:
         staff_membership=staff_membership, call_draft=call_draft, call_open=call_open,
         call_screening=call_screening, app_draft=app_draft, app_submitted=app_submitted,
         app_returned=app_returned, app_screening=app_screening, notification=notification,
-        attachment=attachment,
+        attachment=attachment, expert=expert,
     )
     return w
