@@ -245,8 +245,8 @@ USERS: list[UserSpec] = [
              orgs=((APPLICANT_ORG, MemberRole.OWNER),)),
     UserSpec("member@gongyi.demo", "陈志明", "18787103365",
              orgs=((APPLICANT_ORG, MemberRole.MEMBER),)),
-    UserSpec("reviewer@gongyi.demo", "黄文斌（评审专家）", "13908710457"),
-    UserSpec("chair@gongyi.demo", "孙丽萍（评审专家）", "13577016289"),
+    UserSpec("reviewer@gongyi.demo", "黄文斌", "13908710457"),
+    UserSpec("chair@gongyi.demo", "孙丽萍", "13577016289"),
 ]
 
 

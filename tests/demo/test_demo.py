@@ -186,9 +186,12 @@ def test_applicant_and_member_share_one_organization_in_wuhua(db, loaded):
 
 @pytest.mark.parametrize("email", ["reviewer@gongyi.demo", "chair@gongyi.demo"])
 def test_experts_are_plain_users(db, loaded, email):
+    """The demo expert accounts hold no other role: they are experts in the pool only."""
+    from app.reviews.models import Expert
+
     user = db.session.scalar(select(User).where(User.email == email))
-    assert "评审专家" in user.name
     assert not user.is_admin and not user.staff_memberships and not user.org_memberships
+    assert db.session.scalar(select(Expert).where(Expert.user_id == user.id)).is_active
 
 
 def test_second_load_creates_nothing_and_the_audit_chain_verifies(db):
