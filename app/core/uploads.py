@@ -134,6 +134,10 @@ def extension_of(name: str) -> str:
 
 # --------------------------------------------------------------------------- detection
 
+def _macro_refused() -> ValidationError:
+    return ValidationError(_("不接受含宏的 Office 文件，请另存为不含宏的 .docx/.xlsx 或 PDF 后上传。"), field="file")
+
+
 def _ooxml_kind(path: Path) -> str | None:
     """'docx' / 'xlsx' for a genuine Office Open XML package, else None. Raises for a
     macro-enabled package. Only the directory and [Content_Types].xml are read."""
@@ -144,19 +148,20 @@ def _ooxml_kind(path: Path) -> str | None:
                 return None
             names = {i.filename for i in infos}
             if any(n.lower().endswith("vbaproject.bin") for n in names):
-                raise ValidationError(_("不接受含宏的 Office 文件，请另存为不含宏的 .docx/.xlsx 或 PDF 后上传。"),
-                                      field="file")
+                raise _macro_refused()
             ct = next((i for i in infos if i.filename == "[Content_Types].xml"), None)
             if ct is None or ct.file_size > MAX_CONTENT_TYPES_BYTES:
                 return None
             with zf.open(ct) as fh:
                 content_types = fh.read(MAX_CONTENT_TYPES_BYTES + 1)
+    # Every way zipfile reports a damaged or hostile archive: NotImplementedError is an
+    # unsupported compression method, RuntimeError an encrypted entry. Such a file is
+    # simply not a genuine Office document.
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
             EOFError, OSError, zlib.error, ValueError):
         return None
     if b"macroEnabled" in content_types:
-        raise ValidationError(_("不接受含宏的 Office 文件，请另存为不含宏的 .docx/.xlsx 或 PDF 后上传。"),
-                              field="file")
+        raise _macro_refused()
     for key, (main_part, main_type) in _OOXML_MAIN.items():
         if main_part in names and main_type in content_types:
             return key
