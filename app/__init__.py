@@ -40,6 +40,7 @@ def import_models() -> None:
     """Import every domain's models so the metadata (and Alembic) sees all tables."""
     from app.applications import models as _applications  # noqa: F401
     from app.auth import models as _auth  # noqa: F401
+    from app.awards import models as _awards  # noqa: F401
     from app.calls import models as _calls  # noqa: F401
     from app.core import audit as _audit  # noqa: F401
     from app.funders import models as _funders  # noqa: F401
@@ -147,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.applications import bp as applications_bp
     from app.auth import bp as auth_bp
+    from app.awards import bp as awards_bp
     from app.calls import bp as calls_bp
     from app.notifications import bp as notifications_bp
     from app.orgs import bp as orgs_bp
@@ -161,6 +163,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(applications_bp, url_prefix="/applications")
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
     app.register_blueprint(reviews_bp, url_prefix="/reviews")
+    # Public notices (/notices/…) and award lists (/awards/…) sit at the top level.
+    app.register_blueprint(awards_bp)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -253,3 +253,81 @@ def make_attachment(application, *, kind: str = "其他材料", content: bytes =
     db.session.flush()
     db.session.expire(application, ["attachments"])
     return attachment
+
+
+# --------------------------------------------------------------------------- reviews
+
+def make_expert(user: User | None = None, *, fields=None, employer: str | None = None,
+                active: bool = True, approved_by: User | None = None, affiliations=()):
+    """An expert of the pool (active unless ``active=False`` → pending). ``fields`` are
+    ExpertiseField members (default 社会工作); ``affiliations`` are (name, relation) pairs
+    or (name, relation, organization) triples."""
+    from app.reviews.models import Expert, ExpertAffiliation, ExpertField, ExpertiseField
+
+    user = user or make_user(name=f"专家{_n()}")
+    fields = list(fields) if fields is not None else [ExpertiseField.SOCIAL_WORK]
+    expert = Expert(user_id=user.id, title="副教授", employer=employer or f"某大学{_n()}",
+                    is_active=active, approved_at=utcnow() if active else None,
+                    approved_by_id=approved_by.id if approved_by else None,
+                    field_rows=[ExpertField(field=f) for f in fields])
+    for row in affiliations:
+        name, relation, org = (tuple(row) + (None,))[:3]
+        expert.affiliations.append(ExpertAffiliation(name=name, relation=relation,
+                                                     organization_id=org.id if org else None))
+    db.session.add(expert)
+    db.session.flush()
+    return expert
+
+
+def make_panel(call, *, reviewers=(), chair=None, created_by: User | None = None):
+    """A panel for ``call`` with ``reviewers`` (Experts) as members and ``chair`` (an
+    Expert, also added as a member) as its chair; no draw record."""
+    from app.reviews.models import Panel, PanelMember, PanelRole
+
+    panel = Panel(call_id=call.id, created_by_id=created_by.id if created_by else None)
+    db.session.add(panel)
+    db.session.flush()
+    for expert in reviewers:
+        db.session.add(PanelMember(panel_id=panel.id, expert_id=expert.id, role=PanelRole.REVIEWER))
+    if chair is not None:
+        db.session.add(PanelMember(panel_id=panel.id, expert_id=chair.id, role=PanelRole.CHAIR))
+    db.session.flush()
+    db.session.expire(panel, ["members"])
+    return panel
+
+
+def make_assignment(panel, application, expert, *, status=None, origin=None):
+    """``expert`` (a member of ``panel``) assigned to ``application``; accepted (declared no
+    conflict) by default."""
+    from app.reviews.models import (AssignmentOrigin, AssignmentStatus, PanelMember,
+                                    ReviewAssignment)
+    from sqlalchemy import select
+
+    member = db.session.scalar(select(PanelMember).where(
+        PanelMember.panel_id == panel.id, PanelMember.expert_id == expert.id))
+    if member is None:
+        raise ValueError("the expert is not a member of the panel")
+    status = status or AssignmentStatus.ACCEPTED
+    assignment = ReviewAssignment(
+        panel_id=panel.id, application_id=application.id, member_id=member.id, status=status,
+        origin=origin or AssignmentOrigin.AUTO,
+        declared_at=utcnow() if status != AssignmentStatus.PENDING else None)
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment
+
+
+def make_sheet(assignment, points=None, *, submitted: bool = False, comment: str = "评分意见"):
+    """A score sheet for ``assignment``. ``points`` maps criterion id → points (default:
+    80% of each criterion's maximum, rounded down); ``submitted`` locks it."""
+    from app.reviews.models import ScoreSheet, SheetStatus
+
+    if points is None:
+        points = {c.id: c.max_points * 8 // 10 for c in assignment.application.call.criteria}
+    sheet = ScoreSheet(assignment_id=assignment.id, points={str(k): int(v) for k, v in points.items()},
+                       comment=comment,
+                       status=SheetStatus.SUBMITTED if submitted else SheetStatus.DRAFT,
+                       submitted_at=utcnow() if submitted else None)
+    db.session.add(sheet)
+    db.session.flush()
+    return sheet

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer,
-                        Numeric, String, Text, UniqueConstraint)
+                        Numeric, String, Text, UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
@@ -302,6 +302,9 @@ class Attachment(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Attachments that were part of a submitted version are kept (a version refers to them).
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Blind review (匿名评审): the program officer has checked the file shows nothing that
+    # identifies the organization; only such files reach reviewers of a blind call.
+    blind_safe: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     application = relationship("Application", back_populates="attachments")
 

@@ -221,3 +221,73 @@ def _expert_view(user, expert) -> bool:
 def _expert_edit(user, expert) -> bool:
     """The expert's own profile (fields, title, employer, bio, affiliations): themself."""
     return expert is not None and expert.user_id == user.id
+
+
+# --- panels, scoring and results (issue 4) -------------------------------------------
+# Objects: a Call (panel.view / panel.manage / results.view / notice.manage), a Panel
+# (panel.chair / panel.matrix), a ReviewAssignment (review.assignment), a ScoreSheet
+# (review.sheet.view), an Award (award.view).
+
+def _is_funder_staff(user, funder_id) -> bool:
+    return bool(user.funder_roles(funder_id))
+
+
+@rule("panel.view")
+def _panel_view(user, call) -> bool:
+    """The panel, its draw records (抽取记录) and the assignment: the call's funder staff
+    (program officers, finance officers, auditors) and admins."""
+    return user.is_admin or _is_funder_staff(user, call.funder_id)
+
+
+@rule("panel.manage")
+def _panel_manage(user, call) -> bool:
+    """Draw, add and remove members, name the chair, assign and adjust, mark attachments
+    blind-safe, adjust recommended amounts: the call's program officers."""
+    return "program_officer" in user.funder_roles(call.funder_id)
+
+
+@rule("review.assignment")
+def _review_assignment(user, assignment) -> bool:
+    """Declare conflicts, open and score an assigned application: the assigned expert."""
+    member = assignment.member
+    return member is not None and member.expert is not None and member.expert.user_id == user.id
+
+
+@rule("panel.chair")
+def _panel_chair(user, panel) -> bool:
+    """Reopen a submitted score, finalize the panel: the panel's chair (评审组长)."""
+    return panel.chair_user_id is not None and panel.chair_user_id == user.id
+
+
+@rule("panel.matrix")
+def _panel_matrix(user, panel) -> bool:
+    """Every reviewer's scores (the matrix and the panel summary 评审汇总表): the chair
+    and the call's funder staff. Reviewers see only their own sheets."""
+    return _panel_chair(user, panel) or user.is_admin or _is_funder_staff(user, panel.call.funder_id)
+
+
+@rule("review.sheet.view")
+def _review_sheet_view(user, member) -> bool:
+    """One reviewer's score sheet (评分表) of a call (obj: the PanelMember): that reviewer,
+    the chair and the call's funder staff."""
+    panel = member.panel
+    return member.expert.user_id == user.id or _panel_matrix(user, panel)
+
+
+@rule("results.view")
+def _results_view(user, call) -> bool:
+    """Ranking and recommendation before the notice: the call's funder staff and admins."""
+    return user.is_admin or _is_funder_staff(user, call.funder_id)
+
+
+@rule("notice.manage")
+def _notice_manage(user, call) -> bool:
+    """Publish the notice, answer objections, close the notice and award: program officers."""
+    return "program_officer" in user.funder_roles(call.funder_id)
+
+
+@rule("award.view")
+def _award_view(user, award) -> bool:
+    """The award notice PDF (立项通知书): the organization's members and the funder's staff."""
+    return (user.org_role(award.organization_id) is not None or user.is_admin
+            or _is_funder_staff(user, award.call.funder_id))

@@ -204,6 +204,38 @@ def build_data(db):
                         ExpertAffiliation(expert_id=expert.id, organization_id=org.id, name=org.name,
                                           relation="顾问", since=date(2020, 1, 1))])
     db.session.flush()
+    # Review (issue 4): a panel with a draw record, a chair, an assignment with a submitted
+    # sheet, an outcome, a notice with an objection, and an award.
+    from decimal import Decimal
+
+    from app.awards.models import Award, Notice, Objection, ObjectionStatus
+    from app.reviews.models import PanelDraw, ReviewOutcome
+    from tests.factories import make_assignment, make_panel, make_sheet
+
+    panel = make_panel(call, chair=expert, created_by=staff)
+    panel.assignment_seed = "ab" * 16
+    db.session.add(PanelDraw(panel_id=panel.id, seed="cd" * 16, size=1, fields=None, eligible=[expert.id],
+                             excluded=[[expert.id + 1, "为申报组织成员"]], off_field=[], picked=[expert.id],
+                             drawn_by_id=staff.id))
+    assignment = make_assignment(panel, application, expert)
+    assignment.conflict_reason = ""
+    make_sheet(assignment, submitted=True, comment="设计完整，预算合理。")
+    db.session.add(ReviewOutcome(call_id=call.id, application_id=application.id, final_score=Decimal("81.25"),
+                                 rank=1, reviewer_count=1, sd=Decimal("0.00"), requested_fen=application.requested_fen,
+                                 recommended=True, reason_code="recommended", amount_fen=application.requested_fen,
+                                 adjusted_fen=None))
+    notice = Notice(call_id=call.id, intro="公示说明", contact="0871-1234567", ends_at=utcnow(), working_days=5,
+                    published_by_id=staff.id)
+    db.session.add(notice)
+    db.session.flush()
+    db.session.add_all([
+        Objection(notice_id=notice.id, application_id=application.id, name="居民", contact="13900000000",
+                  content="异议内容：请核实。", status=ObjectionStatus.DISMISSED, answer="经核实不成立。",
+                  answered_at=utcnow(), answered_by_id=staff.id),
+        Award(number="GY2026-0001-001", call_id=call.id, application_id=application.id, organization_id=org.id,
+              amount_fen=application.requested_fen, final_score=Decimal("81.25"), rank=1, awarded_by_id=staff.id),
+    ])
+    db.session.flush()
     # Re-parent an early community under a street created after it (parent id > child id).
     community = org.home_community
     new_street = make_region(level=RegionLevel.STREET, parent=community.parent.parent)

@@ -104,6 +104,65 @@ def build_world() -> World:
     db.session.add(expert)
     db.session.flush()
 
+    # Review (issue 4). The reviewer above is in the pool but on no panel; the panel of the
+    # call under review has 本组评审专家 and the chair (评审组长), both assigned (declared,
+    # no conflict) to organization X's application: the panel reviewer's sheet is a draft,
+    # the chair's is submitted. A call in public notice has X's recommended application and
+    # an open objection; an awarded call has X's award.
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from app.awards.models import Award, Notice, Objection
+    from app.core.db import utcnow
+    from app.reviews.models import ReviewOutcome
+    from tests.factories import make_assignment, make_expert, make_panel, make_sheet
+
+    expert_panel = make_expert(u["reviewer_on_panel"], employer="某社会工作研究中心")
+    expert_chair = make_expert(u["chair"], employer="某高校公共管理学院")
+    call_reviewing = make_call(funder_f, status=CallStatus.REVIEWING, title="评审中的公益创投")
+    call_reviewing.blind_review = True
+    app_review = make_application(call_reviewing, org_x, status=ApplicationStatus.UNDER_REVIEW,
+                                  created_by=u["applicant_own"])
+    panel = make_panel(call_reviewing, reviewers=[expert_panel], chair=expert_chair, created_by=u["officer"])
+    assignment = make_assignment(panel, app_review, expert_panel)
+    sheet = make_sheet(assignment)
+    chair_assignment = make_assignment(panel, app_review, expert_chair)
+    chair_sheet = make_sheet(chair_assignment, submitted=True)
+
+    now = utcnow()
+    call_notice = make_call(funder_f, status=CallStatus.NOTICE, title="公示中的公益创投")
+    app_recommended = make_application(call_notice, org_x, status=ApplicationStatus.RECOMMENDED,
+                                       created_by=u["applicant_own"])
+    outcome = ReviewOutcome(call_id=call_notice.id, application_id=app_recommended.id,
+                            final_score=Decimal("82.50"), rank=1, reviewer_count=5, sd=Decimal("3.10"),
+                            requested_fen=app_recommended.requested_fen, recommended=True,
+                            reason_code="recommended", amount_fen=app_recommended.requested_fen)
+    notice = Notice(call_id=call_notice.id, intro="拟立项项目公示", contact="0871-12345678",
+                    published_at=now - timedelta(days=1), ends_at=now + timedelta(days=6),
+                    working_days=5, published_by_id=u["officer"].id)
+    db.session.add_all([outcome, notice])
+    db.session.flush()
+    objection = Objection(notice_id=notice.id, application_id=app_recommended.id, name="居民王某",
+                          contact="13900000000", content="该机构去年项目未按期结项。")
+    db.session.add(objection)
+
+    call_awarded = make_call(funder_f, status=CallStatus.AWARDED, title="已立项的公益创投")
+    app_awarded = make_application(call_awarded, org_x, status=ApplicationStatus.AWARDED,
+                                   created_by=u["applicant_own"])
+    award = Award(number=f"TEST-{call_awarded.id}-001", call_id=call_awarded.id,
+                  application_id=app_awarded.id, organization_id=org_x.id,
+                  amount_fen=app_awarded.requested_fen, final_score=Decimal("88.00"), rank=1,
+                  awarded_by_id=u["officer"].id)
+    db.session.add(award)
+    db.session.flush()
+
+    w.objects.update(
+        expert_panel=expert_panel, expert_chair=expert_chair, call_reviewing=call_reviewing,
+        app_review=app_review, panel=panel, assignment=assignment, sheet=sheet,
+        chair_assignment=chair_assignment, chair_sheet=chair_sheet, call_notice=call_notice,
+        app_recommended=app_recommended, outcome=outcome, notice=notice, objection=objection,
+        call_awarded=call_awarded, app_awarded=app_awarded, award=award,
+    )
     w.objects.update(
         province=province, county_a=county_a, county_b=county_b, street_a=street_a,
         community_a=comm_a, community_b=comm_b, funder=funder_f, funder_other=funder_g,

@@ -1,0 +1,6 @@
+"""Public notice (公示), objections (异议), awards (立项) and public award lists."""
+from flask import Blueprint
+
+bp = Blueprint("awards", __name__)
+
+from app.awards import views  # noqa: E402,F401
