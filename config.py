@@ -18,6 +18,20 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _dates(name: str) -> list[str]:
+    """ISO dates from a comma-separated environment variable; a malformed one stops the
+    start-up with its name rather than failing later in a request."""
+    from datetime import date
+
+    values = [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]
+    for value in values:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise SystemExit(f"{name}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
+    return values
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     SQLALCHEMY_DATABASE_URI = os.environ.get(
@@ -59,6 +73,11 @@ class Config:
     # Minutes a login counts as "fresh" for sensitive actions (QUALITY: 7.5.1).
     FRESH_LOGIN_MINUTES = 15
     PAGE_SIZE = 20
+    # Public notices (公示) run for N working days: weekends are skipped, and so are these
+    # statutory holidays; make-up working days (调休上班) count. Comma-separated ISO dates,
+    # as published each year by the State Council (e.g. "2026-10-01,2026-10-02").
+    PUBLIC_HOLIDAYS = _dates("PUBLIC_HOLIDAYS")
+    MAKEUP_WORKDAYS = _dates("MAKEUP_WORKDAYS")
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "gongyi-demo-2026")
 
 

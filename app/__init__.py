@@ -182,10 +182,17 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = _dt
     app.jinja_env.filters["date"] = _d
 
+    def _published_result(application):
+        # The composition root may look upward: applications' pages show the review result.
+        from app.awards.services import published_result
+
+        return published_result(application)
+
     @app.context_processor
     def _globals():
         return {
             "can": lambda action, obj=None: can(current_user, action, obj),
+            "published_result": _published_result,
             "current_locale": _select_locale(),
             "languages": app.config["LANGUAGES"],
         }

@@ -352,3 +352,180 @@ def test_english_catalog_has_no_guesses_and_no_chinese():
     translations = [s for m in messages for s in (m.string if isinstance(m.string, (list, tuple)) else [m.string])]
     assert not [s for s in translations if CJK.search(s or "")]
     assert not [(m.id, errors) for m, errors in catalog.check()]
+
+
+# --- public notices (公示), awards (立项) and the review workspaces in English ------------------
+#
+# As above, every object gets English text, so any Chinese left on a page comes from the
+# interface itself.
+
+def _english_reviewed_call(specs, *, county: str, title: str):
+    """tests.awards.reviewed_call with its Chinese names replaced by English ones."""
+    from tests.awards import reviewed_call
+
+    s = reviewed_call(specs)
+    s.county.name, s.funder.name = f"{county} District", f"{county} Civil Affairs Bureau"
+    s.call.title = title
+    s.call.summary, s.call.description = "Services for older people.", "Details of the call."
+    for i, application in enumerate(s.applications, 1):
+        application.organization.home_community.name = f"Cuihu {i}"
+        application.organization.home_community.parent.name = "Huashan"
+        _in_english(application, s.owners[i - 1], title=application.title)
+    s.officer.name, s.finance.name = "Officer Wang", "Finance Zhao"
+    s.reviewer.user.name, s.reviewer.employer = "Reviewer Chen", "Yunnan University"
+    s.chair.user.name, s.chair.employer = "Chair Li", "Yunnan Academy of Social Sciences"
+    s.reviewer.title = s.chair.title = "Professor"
+    for owner in s.owners:
+        owner.name = "Owner"
+    return s
+
+
+@pytest.fixture
+def notices(db):
+    """One call whose recommended list is on public notice (with an objection awaiting a
+    reply), and one whose notice has ended and made its awards."""
+    from datetime import timedelta
+
+    from app.awards import services
+    from app.core.db import utcnow
+    from tests.awards import Spec
+
+    contact = "Xishan Civil Affairs Bureau, tel. 0871-63000000"
+    running = _english_reviewed_call((
+        Spec("88.40", True, org_name="Cuihu Elder Care Centre", title="Lunch table for older people"),
+        Spec("55.00", False, org_name="Daguan Dance Club", title="Square dance team"),
+    ), county="Xishan", title="Xishan community venture round 2026")
+    running.notice = services.publish_notice(running.officer, running.call, "Published after expert review.",
+                                             contact, utcnow())
+    services.file_objection(running.notice, "Resident Wang", "13912345678",
+                            "The organization did not finish last year's project on time.",
+                            application_id=running.applications[0].id)
+    closed = _english_reviewed_call((
+        Spec("91.00", True, org_name="Huashan Youth Service", title="After-school homework club"),
+    ), county="Panlong", title="Panlong elder care purchase 2025")
+    closed.notice = services.publish_notice(closed.officer, closed.call, "Published after expert review.",
+                                            contact, utcnow())
+    closed.notice.ends_at = utcnow() - timedelta(minutes=1)
+    services.close_notice(closed.officer, closed.call)
+    db.session.commit()
+    return {"running": running, "closed": closed}
+
+
+def test_public_notice_list_in_english(client, notices):
+    _english(client)
+    html = _text(client.get("/notices/"))
+    assert "<h1 class=\"h3 mb-0\">Award public notices</h1>" in html
+    assert "View the award list" in html and "Search public notices" in html
+    assert "Public notices: 2" in html
+    assert "Xishan community venture round 2026" in html and "Panlong elder care purchase 2025" in html
+    assert "Xishan Civil Affairs Bureau" in html
+    assert "1 awaiting reply" in html and "Objections" in html
+    assert "Working days left" in html or "Closes at midnight today" in html
+    assert "Notice ended · Awarded" in html
+    _no_chinese(html)
+    empty = _text(client.get("/notices/?q=nothing-like-this"))
+    assert "No matching public notices" in empty
+    _no_chinese(empty)
+
+
+def test_public_award_list_in_english(client, notices):
+    _english(client)
+    html = _text(client.get("/awards/"))
+    assert "<h1 class=\"h3 mb-0\">Award list</h1>" in html
+    assert "Projects awarded after expert review and public notice." in html
+    assert "Awarded projects: 1" in html and "Filter awarded projects" in html and "All years" in html
+    assert "After-school homework club" in html and "Panlong elder care purchase 2025" in html
+    assert "Review score" in html and "Grant amount" in html and "Service communities" in html
+    # Still on notice: not awarded yet.
+    assert "Lunch table for older people" not in html
+    _no_chinese(html)
+
+
+
+def test_public_notice_page_in_english(client, notices):
+    running = notices["running"]
+    _english(client)
+    html = _text(client.get(f"/notices/{running.call.id}"))
+    assert "Public notice of projects recommended for award under" in html
+    assert "Contact for objections" in html and "Working days left" in html
+    assert "Lunch table for older people" in html and "Recommended for award" in html
+    assert "Objections and replies" in html and "Awaiting reply" in html
+    assert "Raise an objection" in html and "Submit objection" in html
+    assert "The list as a whole (not a particular project)" in html
+    _no_chinese(html)
+
+@pytest.fixture
+def review(db, org):
+    """A call in expert review with a three-expert panel (the chair is one of them) and
+    three applications in different scoring states."""
+    from app.applications.models import ApplicationStatus
+    from app.calls.models import CallStatus
+    from app.funders.models import StaffRole
+    from app.reviews.models import AssignmentStatus
+
+    county = f.ancestor(org.home_community, RegionLevel.COUNTY)
+    funder = f.make_funder(region=county, name="Wuhua Civil Affairs Bureau")
+    officer = f.make_staff(funder, StaffRole.PROGRAM_OFFICER, name="Officer Wang")
+    call = f.make_call(funder, status=CallStatus.REVIEWING, title="Wuhua community venture round 2026")
+    call.summary, call.description = "Services for older people.", "Details of the call."
+    for criterion, name in zip(call.criteria, ["Need", "Design", "Budget", "Team", "Sustainability", "Other"]):
+        criterion.name, criterion.description = name, ""
+    owner = f.make_user(name="Li Hong")
+    titles = ["Meals and company for older people", "Evening walks for older people", "After-school care"]
+    applications = []
+    for title in titles:
+        a = f.make_application(call, org, status=ApplicationStatus.UNDER_REVIEW, created_by=owner)
+        _in_english(a, owner, title=title)
+        applications.append(a)
+    chair = f.make_expert(f.make_user(name="Chair Li"), employer="Yunnan University")
+    reviewer = f.make_expert(f.make_user(name="Reviewer Chen"), employer="Kunming University")
+    third = f.make_expert(f.make_user(name="Reviewer Zhao"), employer="Yunnan Normal University")
+    for expert in (chair, reviewer, third):
+        expert.title = "Professor"
+    panel = f.make_panel(call, reviewers=[reviewer, third], chair=chair, created_by=officer)
+    # Reviewer Chen: one submitted, one draft, one still to declare.
+    f.make_sheet(f.make_assignment(panel, applications[0], reviewer), submitted=True, comment="Sound plan.")
+    f.make_sheet(f.make_assignment(panel, applications[1], reviewer), comment="Needs detail.")
+    f.make_assignment(panel, applications[2], reviewer, status=AssignmentStatus.PENDING)
+    # The chair and the third reviewer have each submitted the first application.
+    f.make_sheet(f.make_assignment(panel, applications[0], chair), submitted=True, comment="Good.")
+    f.make_sheet(f.make_assignment(panel, applications[0], third), submitted=True, comment="Fine.")
+    f.make_assignment(panel, applications[1], third)
+    db.session.commit()
+    return {"call": call, "panel": panel, "officer": officer, "chair": chair.user, "reviewer": reviewer.user,
+            "applications": applications}
+
+
+def test_reviewer_task_list_in_english(client, review):
+    login(client, review["reviewer"])
+    _english(client)
+    html = _text(client.get("/reviews/tasks"))
+    assert "<h1 class=\"h3 mb-1\">My review tasks</h1>" in html
+    assert "For each project, first declare any conflict of interest" in html
+    assert "Wuhua community venture round 2026" in html and "Expert review" in html  # the call and its stage
+    assert "Submitted: 1 of 3" in html
+    assert "Meals and company for older people" in html and "Evening walks for older people" in html
+    assert "Declare conflict of interest" in html and "Awaiting declaration" in html
+    assert "Download my score sheet (PDF)" in html and "Task status" in html
+    _no_chinese(html)
+
+
+@pytest.mark.parametrize("who", ["chair", "officer"])
+def test_chair_matrix_in_english(client, review, who):
+    login(client, review[who])
+    _english(client)
+    html = _text(client.get(f"/reviews/calls/{review['call'].id}/chair"))
+    if who == "chair":
+        assert "<h1 class=\"h3 mb-1\">Chair workspace</h1>" in html
+        assert "End review" in html and "Once all scores are submitted, the panel chair ends the review." in html
+    else:
+        assert "<h1 class=\"h3 mb-1\">Review progress and score summary</h1>" in html
+        assert "This page is read-only" in html
+    assert "Scoring progress" in html and "All scores: 3 of 6 submitted (50%)" in html
+    assert "Score matrix" in html and "Provisional score" in html and "Standard deviation" in html
+    assert "Panel score summary (Excel)" in html and "Each reviewer's score sheet" in html
+    assert "Not fully scored" in html and "Chair" in html
+    assert "Chair Li" in html and "Reviewer Chen" in html and "Meals and company for older people" in html
+    assert "Draft" in html and "Awaiting declaration" in html  # cell states
+    _no_chinese(html)
+

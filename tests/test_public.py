@@ -98,3 +98,43 @@ def test_dashboard_query_count_does_not_grow_with_applications(client, db, count
         make_application(draft.call, make_org(community=owner.org_memberships[0].organization.home_community),
                          status=ApplicationStatus.SUBMITTED)
     assert queries() == first
+
+
+def test_expert_dashboard_counts_review_tasks_and_links_the_chair_workspace(client, db):
+    """A reviewer sees how many applications wait for them (declarations counted), the
+    chair a link to the chair workspace, and the officer the scoring progress."""
+    from app.applications.models import ApplicationStatus
+    from app.calls.models import CallStatus
+    from app.funders.models import StaffRole
+    from app.reviews.models import AssignmentStatus
+    from tests.conftest import login
+    from tests.factories import (make_application, make_assignment, make_call, make_expert, make_panel,
+                                 make_sheet, make_staff)
+
+    funder = make_funder()
+    officer = make_staff(funder, StaffRole.PROGRAM_OFFICER)
+    call = make_call(funder, status=CallStatus.REVIEWING, title="仪表盘评审中")
+    reviewer, chair = make_expert(), make_expert()
+    panel = make_panel(call, reviewers=[reviewer], chair=chair)
+    apps = [make_application(call, make_org(), status=ApplicationStatus.UNDER_REVIEW) for _ in range(3)]
+    make_assignment(panel, apps[0], reviewer, status=AssignmentStatus.PENDING)
+    make_sheet(make_assignment(panel, apps[1], reviewer))  # draft: still to score
+    make_sheet(make_assignment(panel, apps[2], reviewer), submitted=True)
+    make_sheet(make_assignment(panel, apps[2], chair), submitted=True)
+
+    login(client, reviewer.user)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "您有 2 份申报书待评审" in html and "其中 1 份需先声明是否回避" in html
+    assert "已提交 1 份" in html and "/reviews/tasks" in html
+    assert "组长工作台" not in html
+
+    client.post("/auth/logout")
+    login(client, chair.user)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "您的评审任务均已提交" in html
+    assert f"/reviews/calls/{call.id}/chair" in html
+
+    client.post("/auth/logout")
+    login(client, officer)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "专家评分已提交 2/4 份" in html

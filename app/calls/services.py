@@ -22,7 +22,7 @@ from app.core.forms import CONTROL_CHARS
 from app.core.errors import Conflict, ValidationError
 from app.core.events import emit
 from app.core.money import parse_yuan
-from app.core.states import transition
+from app.core.states import can_transition, transition
 from app.extensions import db
 from app.funders.models import Funder
 from app.orgs.models import Category, EvaluationGrade, LegalStatus, ServiceTarget
@@ -329,6 +329,8 @@ def advance(actor: Any, call: Call, to: Any, now: datetime | None = None) -> Non
         raise ValidationError(_("请选择有效的下一阶段。"))
     if call.status == CallStatus.OPEN and target == CallStatus.SCREENING and now < call.deadline_at:
         raise Conflict(_("征集截止前不能进入形式审查。"))
+    if not can_transition(call, target):
+        transition(call, target, actor)  # raises InvalidTransition, before any domain is asked
     # Later domains veto a move their work is not ready for (e.g. unscreened applications).
     emit("call.advancing", call=call, to=target, now=now)
     transition(call, target, actor)

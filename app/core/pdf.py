@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
-from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -56,6 +56,29 @@ MARGIN_LEFT = MARGIN_RIGHT = 20 * mm
 MARGIN_TOP = 26 * mm
 MARGIN_BOTTOM = 22 * mm
 CONTENT_WIDTH = PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Page geometry for :func:`build`: the page, the margins, and where the header and
+    footer go (measured from the top and the bottom of the page)."""
+
+    page: tuple[float, float]
+    margin_x: float
+    margin_top: float
+    margin_bottom: float
+    header_from_top: float
+    footer_rule: float
+    footer_text: float
+
+    @property
+    def content_width(self) -> float:
+        return self.page[0] - 2 * self.margin_x
+
+
+PORTRAIT = Layout(A4, MARGIN_LEFT, MARGIN_TOP, MARGIN_BOTTOM, 14 * mm, 15 * mm, 10 * mm)
+# Wide tables (score sheets, summaries): landscape A4 with narrower margins.
+LANDSCAPE = Layout(landscape(A4), 14 * mm, 19 * mm, 17 * mm, 11 * mm, 13 * mm, 8 * mm)
 
 CID_FONT = "STSong-Light"
 TTF_FONT = "GongyiCJK"
@@ -450,21 +473,22 @@ def fit_text(text: str, size: float, max_width: float) -> str:
     return text + "…"
 
 
-def _decorate(canv, page: int, total: int, *, doc_title: str, generated: str) -> None:
+def _decorate(canv, page: int, total: int, *, doc_title: str, generated: str, layout: Layout = PORTRAIT) -> None:
     """Header (platform name, document title) and footer (generated at, page N of M)."""
-    top = PAGE_HEIGHT - 14 * mm
-    name_width = draw_text(canv, MARGIN_LEFT, top, PLATFORM_NAME, 9, bold=True, color=ACCENT)
-    available = CONTENT_WIDTH - name_width - 8 * mm
-    draw_text(canv, PAGE_WIDTH - MARGIN_RIGHT, top, fit_text(doc_title, 9, available), 9, align="right")
+    width, height = layout.page
+    left, right = layout.margin_x, width - layout.margin_x
+    top = height - layout.header_from_top
+    name_width = draw_text(canv, left, top, PLATFORM_NAME, 9, bold=True, color=ACCENT)
+    available = layout.content_width - name_width - 8 * mm
+    draw_text(canv, right, top, fit_text(doc_title, 9, available), 9, align="right")
     canv.saveState()
     canv.setStrokeColor(RULE)
     canv.setLineWidth(0.6)
-    canv.line(MARGIN_LEFT, top - 2.5 * mm, PAGE_WIDTH - MARGIN_RIGHT, top - 2.5 * mm)
-    canv.line(MARGIN_LEFT, 15 * mm, PAGE_WIDTH - MARGIN_RIGHT, 15 * mm)
+    canv.line(left, top - 2.5 * mm, right, top - 2.5 * mm)
+    canv.line(left, layout.footer_rule, right, layout.footer_rule)
     canv.restoreState()
-    bottom = 10 * mm
-    draw_text(canv, MARGIN_LEFT, bottom, _("生成时间：%(time)s（北京时间）", time=generated), 8)
-    draw_text(canv, PAGE_WIDTH - MARGIN_RIGHT, bottom,
+    draw_text(canv, left, layout.footer_text, _("生成时间：%(time)s（北京时间）", time=generated), 8)
+    draw_text(canv, right, layout.footer_text,
               _("第 %(page)d 页 / 共 %(total)d 页", page=page, total=total), 8, align="right")
 
 
@@ -491,11 +515,12 @@ class _NumberedCanvas(rl_canvas.Canvas):
 
 
 def build(story: list[Flowable], title: str, *, subject: str = "", header_title: str | None = None,
-          now: datetime | None = None) -> bytes:
+          now: datetime | None = None, layout: Layout = PORTRAIT) -> bytes:
     """Lay out `story` on A4 pages with header and footer; the PDF as bytes.
 
     `title` goes into the PDF metadata (and the header unless `header_title` is given);
-    `now` (UTC) is the generation time shown in the footer.
+    `now` (UTC) is the generation time shown in the footer; `layout` is PORTRAIT or
+    LANDSCAPE.
     """
     fonts = register_fonts()
     styles()
@@ -505,14 +530,14 @@ def build(story: list[Flowable], title: str, *, subject: str = "", header_title:
         now = utcnow()
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
-        buffer, pagesize=PAGE_SIZE, leftMargin=MARGIN_LEFT, rightMargin=MARGIN_RIGHT, topMargin=MARGIN_TOP,
-        bottomMargin=MARGIN_BOTTOM, title=clean(title), author=AUTHOR, subject=clean(subject),
+        buffer, pagesize=layout.page, leftMargin=layout.margin_x, rightMargin=layout.margin_x,
+        topMargin=layout.margin_top, bottomMargin=layout.margin_bottom, title=clean(title), author=AUTHOR, subject=clean(subject),
         creator=PLATFORM_NAME, producer=AUTHOR, lang="zh-CN", initialFontName=fonts.cjk,
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body",
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
     decorate = partial(_decorate, doc_title=header_title if header_title is not None else title,
-                       generated=local_time(now))
+                       generated=local_time(now), layout=layout)
     doc.build(story, canvasmaker=partial(_NumberedCanvas, decorate=decorate))
     return buffer.getvalue()

@@ -71,3 +71,101 @@ def on_withdrawn(application, actor=None, reason: str = "", **_):
         body += f"\n撤回原因：{reason}"
     for officer in program_officers(application.call.funder_id):
         notify(officer, "application.withdrawn", f"申报书已撤回：{project}", body, application_link(application))
+
+
+# --- review (issue 4) ------------------------------------------------------------------
+# Reviewers of a blind call are told about an application by its code and redacted title.
+
+def _review_label(application) -> str:
+    from app.reviews.blind import is_blind, reviewer_label
+
+    return shorten(reviewer_label(application, blind=is_blind(application.call)), 80)
+
+
+@subscribe("review.recused")
+def on_recused(assignment, replacement=None, actor=None, **_):
+    application = assignment.application
+    call = shorten(application.call.title, 80)
+    who = assignment.member.expert.name
+    if replacement is not None:
+        new = replacement.member.expert
+        outcome = f"已改派给 {new.name}。"
+        notify(new.user, "review.assigned", f"新的评审任务：{call}",
+               f"您被分配评审“{call}”中的申报书 {_review_label(application)}。"
+               f"打开前请先声明是否存在利益冲突。", f"/reviews/assignments/{replacement.id}")
+    else:
+        outcome = "评审小组中没有可改派的专家，请在评审小组页面添加专家或手动分配。"
+    for officer in program_officers(application.call.funder_id):
+        notify(officer, "review.recused", f"评审专家申请回避：{call}",
+               f"{who} 对申报书《{project_title(application)}》声明存在利益冲突并回避。"
+               f"\n理由：{assignment.conflict_reason}\n{outcome}", f"/reviews/calls/{application.call_id}/panel")
+
+
+@subscribe("review.sheet_reopened")
+def on_sheet_reopened(sheet, actor=None, reason: str = "", **_):
+    assignment = sheet.assignment
+    application = assignment.application
+    call = shorten(application.call.title, 80)
+    notify(assignment.member.expert.user, "review.reopened", f"评分已退回修改：{call}",
+           f"评审组长退回了您对申报书 {_review_label(application)} 的评分，请修改后重新提交。\n理由：{reason}",
+           f"/reviews/assignments/{assignment.id}")
+
+
+@subscribe("panel.finalized")
+def on_panel_finalized(panel, actor=None, **_):
+    call = panel.call
+    for officer in program_officers(call.funder_id):
+        notify(officer, "panel.finalized", f"专家评审已结束：{shorten(call.title, 80)}",
+               f"评审组长已确认“{shorten(call.title, 80)}”的全部评分，排名和推荐名单已生成。"
+               f"请核对评审结果（可调整资助金额并说明理由），然后发布公示。",
+               f"/reviews/calls/{call.id}/results", dedupe_key=f"panel-finalized:{panel.id}")
+
+
+# --- notice and award (issue 4) ----------------------------------------------------------
+
+@subscribe("notice.objection_filed")
+def on_objection_filed(objection, **_):
+    call = objection.notice.call
+    target = project_title(objection.application) if objection.application else "整体名单"
+    body = (f"“{shorten(call.title, 80)}”公示收到一条异议（针对：{shorten(target, 60)}）。\n"
+            f"异议人：{objection.name}\n内容：{shorten(objection.content, 300)}\n"
+            f"请在结束公示前作出答复，答复内容将公开。")
+    for officer in program_officers(call.funder_id):
+        notify(officer, "notice.objection", f"新异议：{shorten(call.title, 60)}", body,
+               f"/notices/{call.id}#objection-{objection.id}")
+
+
+@subscribe("notice.objection_answered")
+def on_objection_answered(objection, cancelled: bool = False, **_):
+    if not cancelled:
+        return
+    application = objection.application
+    call = objection.notice.call
+    project = project_title(application)
+    body = (f"“{shorten(call.title, 80)}”公示期间，针对项目《{project}》的异议经核实成立，"
+            f"该项目的拟立项资格已被取消。\n答复：{objection.answer}")
+    for member in organization_members(application.organization_id):
+        notify(member, "notice.cancelled", f"拟立项资格已取消：{project}", body, f"/notices/{call.id}")
+
+
+@subscribe("awards.decided")
+def on_awards_decided(call, awards=(), rejected=(), **_):
+    from app.core.money import format_fen
+
+    title = shorten(call.title, 80)
+    for award in awards:
+        application = award.application
+        project = project_title(application)
+        body = (f"“{application.organization.name}”申报的项目《{project}》经公示，已在“{title}”中立项。\n"
+                f"立项编号：{award.number}\n资助金额：{format_fen(award.amount_fen)}\n"
+                f"请下载立项通知书，并按通知签订资助协议。")
+        for member in organization_members(application.organization_id):
+            notify(member, "award.awarded", f"项目已立项：{project}", body,
+                   f"/awards/{award.id}/notice.pdf", dedupe_key=f"award:{award.id}")
+    for application in rejected:
+        project = project_title(application)
+        body = (f"“{application.organization.name}”申报的项目《{project}》在“{title}”中未获立项。"
+                f"感谢您的参与，欢迎关注后续征集。")
+        for member in organization_members(application.organization_id):
+            notify(member, "award.rejected", f"未获立项：{project}", body,
+                   application_link(application), dedupe_key=f"rejected:{application.id}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from app.applications import services as application_services
 from app.applications.models import ApplicationStatus
@@ -53,6 +53,76 @@ class CallDesk:
     todo: list[str] = field(default_factory=list)
 
 
+@dataclass
+class ReviewTasks:
+    """An expert's review work on the dashboard."""
+
+    to_declare: int = 0
+    to_score: int = 0
+    submitted: int = 0
+    chaired: list[Call] = field(default_factory=list)
+
+    @property
+    def open(self) -> int:
+        return self.to_declare + self.to_score
+
+
+def review_tasks(user) -> ReviewTasks:
+    """Counts of the user's assignments in calls under review, and the calls whose panel they
+    chair (two queries)."""
+    from app.reviews.models import (AssignmentStatus, Expert, Panel, PanelMember, PanelRole,
+                                    ReviewAssignment, ScoreSheet, SheetStatus)
+
+    tasks = ReviewTasks()
+    rows = db.session.execute(
+        select(ReviewAssignment.status, ScoreSheet.status, func.count())
+        .join(PanelMember, PanelMember.id == ReviewAssignment.member_id)
+        .join(Expert, Expert.id == PanelMember.expert_id)
+        .join(Panel, Panel.id == ReviewAssignment.panel_id)
+        .join(Call, Call.id == Panel.call_id)
+        .outerjoin(ScoreSheet, ScoreSheet.assignment_id == ReviewAssignment.id)
+        .where(Expert.user_id == user.id, Call.status == CallStatus.REVIEWING,
+               ReviewAssignment.status != AssignmentStatus.RECUSED)
+        .group_by(ReviewAssignment.status, ScoreSheet.status)).all()
+    for status, sheet_status, n in rows:
+        if status == AssignmentStatus.PENDING:
+            tasks.to_declare += n
+        elif sheet_status == SheetStatus.SUBMITTED:
+            tasks.submitted += n
+        else:
+            tasks.to_score += n
+    tasks.chaired = list(db.session.scalars(
+        select(Call).join(Panel, Panel.call_id == Call.id)
+        .join(PanelMember, PanelMember.panel_id == Panel.id)
+        .join(Expert, Expert.id == PanelMember.expert_id)
+        .where(Expert.user_id == user.id, PanelMember.role == PanelRole.CHAIR,
+               Call.status == CallStatus.REVIEWING)
+        .order_by(Call.id)))
+    return tasks
+
+
+def _review_progress(call_ids: list[int]) -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
+    """Per call: (submitted sheets, active assignments) and open objections."""
+    from app.awards.models import Notice, Objection, ObjectionStatus
+    from app.reviews.models import AssignmentStatus, Panel, ReviewAssignment, ScoreSheet, SheetStatus
+
+    if not call_ids:
+        return {}, {}
+    progress = {call_id: (int(done or 0), total) for call_id, done, total in db.session.execute(
+        select(Panel.call_id,
+               func.sum(case((ScoreSheet.status == SheetStatus.SUBMITTED, 1), else_=0)),
+               func.count(ReviewAssignment.id))
+        .join(ReviewAssignment, ReviewAssignment.panel_id == Panel.id)
+        .outerjoin(ScoreSheet, ScoreSheet.assignment_id == ReviewAssignment.id)
+        .where(Panel.call_id.in_(call_ids), ReviewAssignment.status != AssignmentStatus.RECUSED)
+        .group_by(Panel.call_id))}
+    objections = dict(db.session.execute(
+        select(Notice.call_id, func.count(Objection.id)).join(Objection, Objection.notice_id == Notice.id)
+        .where(Notice.call_id.in_(call_ids), Objection.status == ObjectionStatus.OPEN)
+        .group_by(Notice.call_id)).all())
+    return progress, objections
+
+
 def _todo(call: Call, counts: dict, now) -> list[str]:
     todo = []
     if call.status == CallStatus.DRAFT:
@@ -81,12 +151,20 @@ def officer_desk(user, now) -> list[CallDesk]:
                            Call.status.notin_([CallStatus.CLOSED, CallStatus.CANCELLED]))
         .order_by(Call.deadline_at.desc(), Call.id.desc())).all())
     counts = application_services.status_counts([c.id for c in calls])
+    progress, objections = _review_progress(
+        [c.id for c in calls if c.status in (CallStatus.REVIEWING, CallStatus.NOTICE)])
     desks = []
     for call in calls:
         per_call = counts.get(call.id, {})
         drafts = per_call.get(ApplicationStatus.DRAFT, 0)
         shown = [(s, n) for s, n in per_call.items() if n and s != ApplicationStatus.DRAFT]
-        desks.append(CallDesk(call=call, counts=shown, drafts=drafts, todo=_todo(call, per_call, now)))
+        todo = _todo(call, per_call, now)
+        if call.status == CallStatus.REVIEWING:
+            done, total = progress.get(call.id, (0, 0))
+            todo.append(_("专家评分已提交 %(done)s/%(total)s 份", done=done, total=total))
+        elif call.status == CallStatus.NOTICE and objections.get(call.id):
+            todo.append(_("%(n)s 条异议待答复", n=objections[call.id]))
+        desks.append(CallDesk(call=call, counts=shown, drafts=drafts, todo=todo))
     return desks
 
 
@@ -100,7 +178,8 @@ def dashboard_for(user, now=None) -> dict:
         "applications": [(a, application_services.next_action(a, now)) for a in applications],
         "open_calls": open_calls_for(user, now) if user.org_memberships else [],
         "desks": officer_desk(user, now),
-        "expert": expert_of(user),
+        "expert": (expert := expert_of(user)),
+        "review_tasks": review_tasks(user) if expert is not None else None,
         "now": now,
     }
 

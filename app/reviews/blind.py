@@ -142,7 +142,8 @@ def reviewer_view(application: Any, blind: bool) -> dict:
              "unit_price_fen": b.unit_price_fen, "amount_fen": b.amount_fen, "note": text(b.note)}
             for b in application.budget_lines],
         "indicators": [
-            {"name": text(i.name), "unit": text(i.unit), "target": i.target, "measurement": text(i.measurement)}
+            {"name": text(i.name), "unit": text(i.unit), "target": i.target, "target_text": _plain_number(i.target),
+             "measurement": text(i.measurement)}
             for i in application.indicators],
         "milestones": [
             {"due_on": m.due_on, "title": text(m.title), "deliverable": text(m.deliverable)}
@@ -152,6 +153,19 @@ def reviewer_view(application: Any, blind: bool) -> dict:
              "is_social_worker": bool(t.is_social_worker)}
             for t in application.team],
     }
+
+
+def _plain_number(value: Any) -> str:
+    """Indicator targets: 5000.00 → "5,000", 12.50 → "12.5"."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value or "")
+    if number == number.to_integral_value():
+        return f"{int(number):,}"
+    return f"{number.normalize():,f}"
 
 
 @dataclass(frozen=True)

@@ -430,6 +430,13 @@ def test_call_leaves_screening_only_when_every_application_is_decided(db):
     screening_services.screen(officer, waiting, "eligible", "经复核符合条件", now)
     with pytest.raises(Conflict, match="0 份申报书待审查，1 份退回补正"):
         call_services.advance(officer, call, CallStatus.REVIEWING, now)
-    # After the correction deadline the returned application no longer holds the call back.
+    # After the correction deadline the returned application no longer holds the call back
+    # (once a panel with a chair covers the eligible application).
+    from app.reviews import panels
+    from tests.factories import make_expert
+
+    panels.add_member(officer, call, make_expert(), "chair")
+    panels.add_assignment(officer, waiting, panels.panel_for(call).members[0])
     call_services.advance(officer, call, CallStatus.REVIEWING, now + timedelta(days=4))
     assert call.status == CallStatus.REVIEWING
+    assert waiting.status == ApplicationStatus.UNDER_REVIEW

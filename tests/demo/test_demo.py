@@ -291,3 +291,64 @@ def test_demo_expert_pool_has_active_experts_by_field_and_one_pending(db, loaded
     assert by_email["reviewer@gongyi.demo"].is_active and by_email["chair@gongyi.demo"].is_active
     fields = {f.value for e in active for f in e.fields}
     assert {"social_work", "elderly_care", "mental_health", "finance_audit"} <= fields
+
+
+def test_demo_review_rounds_reviewing_notice_and_awarded(db, loaded):
+    """Issue 4: one round under review with partial scores (the demo reviewer's tasks wait
+    for them, one conflict declared and reassigned, one sheet only saved), one in public
+    notice with an open objection, one awarded with awards for every recommendation."""
+    from app.applications.models import Application, ApplicationStatus
+    from app.awards.models import Award, Notice, Objection, ObjectionStatus
+    from app.calls.models import Call, CallStatus
+    from app.core.db import utcnow
+    from app.demo.reviews import AWARDED_TITLE, NOTICE_TITLE, REVIEWING_TITLE
+    from app.reviews.models import (AssignmentStatus, Panel, ReviewAssignment, ReviewOutcome,
+                                    ScoreSheet, SheetStatus)
+
+    calls = {c.title: c for c in db.session.scalars(select(Call).where(
+        Call.title.in_([REVIEWING_TITLE, NOTICE_TITLE, AWARDED_TITLE])))}
+    reviewing, notice_call, awarded = calls[REVIEWING_TITLE], calls[NOTICE_TITLE], calls[AWARDED_TITLE]
+    assert (reviewing.status, notice_call.status, awarded.status) == (
+        CallStatus.REVIEWING, CallStatus.NOTICE, CallStatus.AWARDED)
+
+    def assignments(call):
+        panel = db.session.scalar(select(Panel).where(Panel.call_id == call.id))
+        return panel, list(db.session.scalars(select(ReviewAssignment).where(ReviewAssignment.panel_id == panel.id)))
+
+    panel, rows = assignments(reviewing)
+    assert panel.chair.expert.user.email == "chair@gongyi.demo" and panel.finalized_at is None
+    by_status = {s: [r for r in rows if r.status == s] for s in AssignmentStatus}
+    assert len(by_status[AssignmentStatus.RECUSED]) == 1
+    pending_emails = {r.member.expert.user.email for r in by_status[AssignmentStatus.PENDING]}
+    assert "reviewer@gongyi.demo" in pending_emails
+    sheets = [r.sheet for r in rows if r.sheet is not None]
+    assert any(s.status == SheetStatus.DRAFT for s in sheets)
+    assert any(s.status == SheetStatus.SUBMITTED for s in sheets)
+    assert all(a.status == ApplicationStatus.UNDER_REVIEW for a in db.session.scalars(
+        select(Application).where(Application.call_id == reviewing.id)))
+    # Every eligible application is covered by k non-recused reviewers.
+    active = [r for r in rows if r.status != AssignmentStatus.RECUSED]
+    per_app = {}
+    for r in active:
+        per_app[r.application_id] = per_app.get(r.application_id, 0) + 1
+    assert set(per_app.values()) == {reviewing.reviewers_per_application}
+
+    notice = db.session.scalar(select(Notice).where(Notice.call_id == notice_call.id))
+    assert notice.closed_at is None and notice.ends_at > utcnow()
+    assert [o.status for o in notice.objections] == [ObjectionStatus.OPEN]
+    panel, rows = assignments(notice_call)
+    assert panel.finalized_at is not None
+    assert all(r.sheet is not None and r.sheet.status == SheetStatus.SUBMITTED
+               for r in rows if r.status != AssignmentStatus.RECUSED)
+
+    outcomes = list(db.session.scalars(select(ReviewOutcome).where(ReviewOutcome.call_id == awarded.id)))
+    awards = list(db.session.scalars(select(Award).where(Award.call_id == awarded.id)))
+    recommended = {o.application_id: o.amount_fen for o in outcomes if o.recommended and not o.cancelled_by_objection}
+    assert {a.application_id: a.amount_fen for a in awards} == recommended
+    assert 0 < sum(recommended.values()) <= awarded.budget_fen
+    assert len(outcomes) > len(awards)  # some were not recommended, and are now 未立项
+    assert {a.status for a in db.session.scalars(select(Application).where(Application.call_id == awarded.id))} == {
+        ApplicationStatus.AWARDED, ApplicationStatus.REJECTED}
+    assert db.session.scalar(select(func.count(Objection.id)).join(Notice).where(
+        Notice.call_id == awarded.id, Objection.status == ObjectionStatus.OPEN)) == 0
+    assert loaded["awards"] == len(awards)
