@@ -44,9 +44,11 @@ def import_models() -> None:
     from app.calls import models as _calls  # noqa: F401
     from app.core import audit as _audit  # noqa: F401
     from app.funders import models as _funders  # noqa: F401
+    from app.money import models as _money  # noqa: F401
     from app.notifications import models as _notifications  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
     from app.regions import models as _regions  # noqa: F401
+    from app.reports import models as _reports  # noqa: F401
     from app.reviews import models as _reviews  # noqa: F401
 
 
@@ -149,6 +151,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.applications import bp as applications_bp
     from app.auth import bp as auth_bp
     from app.awards import bp as awards_bp
+    from app.money import bp as money_bp
+    from app.reports import bp as reports_bp
     from app.calls import bp as calls_bp
     from app.notifications import bp as notifications_bp
     from app.orgs import bp as orgs_bp
@@ -165,6 +169,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reviews_bp, url_prefix="/reviews")
     # Public notices (/notices/…) and award lists (/awards/…) sit at the top level.
     app.register_blueprint(awards_bp)
+    # Money pages carry their own prefixes: /funds/… (public), /finance/… (staff),
+    # /awards/<id>/agreement…, /stripe/webhook; reports live under /reports.
+    app.register_blueprint(money_bp)
+    app.register_blueprint(reports_bp, url_prefix="/reports")
 
 
 def _register_template_helpers(app: Flask) -> None:

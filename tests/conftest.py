@@ -103,9 +103,14 @@ def outbox(app):
 def login(client, user, *, fresh: bool = True) -> None:
     """Sign `user` in on `client` without going through the form."""
     _db.session.commit()
+    from app.auth.fresh import SESSION_KEY
+    from app.core.db import utcnow
+
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = fresh
+        if fresh:  # the password was just checked (app.auth.fresh)
+            sess[SESSION_KEY] = utcnow().timestamp()
 
 
 @pytest.fixture

@@ -331,3 +331,142 @@ def make_sheet(assignment, points=None, *, submitted: bool = False, comment: str
     db.session.add(sheet)
     db.session.flush()
     return sheet
+
+
+# --------------------------------------------------------------------------- money (issue 5)
+
+def make_fund_source(funder: Funder, *, amount_fen: int = 100_000_000, kind=None, name: str | None = None,
+                     fiscal_year: int = 2026, appropriate: bool = True, accepts_donations: bool = False,
+                     donation_target_fen: int = 0):
+    """A fund source; its appropriation is posted to the journal unless ``appropriate=False``."""
+    from app.money import ledger
+    from app.money.models import FundSource, FundSourceKind
+
+    fund = FundSource(funder_id=funder.id, kind=kind or FundSourceKind.WELFARE_LOTTERY,
+                      name=name or f"测试资金{_n()}", fiscal_year=fiscal_year, amount_fen=amount_fen,
+                      accepts_donations=accepts_donations, donation_target_fen=donation_target_fen)
+    db.session.add(fund)
+    db.session.flush()
+    if appropriate and amount_fen:
+        ledger.appropriate(None, fund)
+    return fund
+
+
+def make_award(application, *, amount_fen: int | None = None, number: str | None = None,
+               final_score: str = "85.00", rank: int = 1):
+    """An Award row for ``application`` (no ledger entries; see make_funding)."""
+    from decimal import Decimal
+
+    from app.awards.models import Award
+
+    award = Award(number=number or f"TEST-{application.id}-{_n()}", call_id=application.call_id,
+                  application_id=application.id, organization_id=application.organization_id,
+                  amount_fen=amount_fen or application.requested_fen, final_score=Decimal(final_score), rank=rank)
+    db.session.add(award)
+    db.session.flush()
+    return award
+
+
+def make_funding(award, fund, *, amount_fen: int | None = None, allocate: bool = True):
+    """Allocate (unless ``allocate=False``) and commit ``amount_fen`` (default the award's
+    amount) of ``fund`` to ``award`` through the ledger, with its AwardFunding row."""
+    from app.money import ledger
+    from app.money.models import AwardFunding
+
+    amount = amount_fen or award.amount_fen
+    call = award.call
+    if allocate:
+        ledger.allocate(None, fund, call, amount)
+    entry = ledger.commit(None, award, [(fund, amount)])
+    row = AwardFunding(award_id=award.id, fund_source_id=fund.id, amount_fen=amount, entry_id=entry.id)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def make_installments(award, *, statuses=None):
+    """The award's installments from its call's template (50/40/10 by default), amounts
+    split in fen with the remainder on the last; ``statuses`` (InstallmentStatus per
+    position) default to WAITING."""
+    from app.money.models import Installment, InstallmentStatus
+
+    steps = sorted(award.call.installments, key=lambda s: s.position)
+    rows, given = [], 0
+    for i, step in enumerate(steps):
+        amount = award.amount_fen - given if i == len(steps) - 1 else award.amount_fen * step.percent // 100
+        given += amount
+        status = (statuses or [])[i] if statuses and i < len(statuses) else InstallmentStatus.WAITING
+        rows.append(Installment(award_id=award.id, position=step.position, percent=step.percent,
+                                trigger=step.trigger.value, amount_fen=amount, status=status,
+                                due_at=utcnow() if status != InstallmentStatus.WAITING else None))
+    db.session.add_all(rows)
+    db.session.flush()
+    return rows
+
+
+def make_agreement(award, *, status=None, number: str | None = None):
+    """The award's agreement (signed by default, with a stand-in scan record)."""
+    from datetime import timedelta
+
+    from app.money.models import Agreement, AgreementStatus
+
+    status = status or AgreementStatus.SIGNED
+    today = date.today()
+    agreement = Agreement(award_id=award.id, number=number or f"XY-{award.id}-{_n()}", status=status,
+                          starts_on=today, ends_on=today + timedelta(days=364))
+    if status != AgreementStatus.GENERATED:
+        agreement.scan_original_name, agreement.scan_stored_name = "签署件.pdf", f"{_n():032d}.pdf"
+        agreement.scan_content_type, agreement.scan_size_bytes = "application/pdf", 1234
+        agreement.scan_sha256, agreement.uploaded_at = "ab" * 32, utcnow()
+    if status == AgreementStatus.SIGNED:
+        agreement.signed_at = utcnow()
+    db.session.add(agreement)
+    db.session.flush()
+    return agreement
+
+
+def make_payment(installment, *, approved_by: User | None = None, reference: str = "TEST-BANK-0001"):
+    """Pay ``installment`` through the ledger (from the award's funding rows, in
+    proportion), with its Payment row; the installment becomes PAID."""
+    from sqlalchemy import select
+
+    from app.money import ledger
+    from app.money.models import AwardFunding, InstallmentStatus, Payment, PaymentMethod
+
+    award = installment.award
+    fundings = list(db.session.scalars(select(AwardFunding).where(AwardFunding.award_id == award.id)
+                                       .order_by(AwardFunding.id)))
+    shares, given = [], 0
+    for i, f in enumerate(fundings):
+        part = installment.amount_fen - given if i == len(fundings) - 1 else \
+            installment.amount_fen * f.amount_fen // award.amount_fen
+        given += part
+        if part:
+            shares.append((f.fund_source_id, part))
+    payment = Payment(installment_id=installment.id, voucher_number=f"FK-TEST-{_n()}",
+                      amount_fen=installment.amount_fen, paid_on=date.today(),
+                      method=PaymentMethod.BANK_TRANSFER, reference=reference,
+                      approved_by_id=approved_by.id if approved_by else None, entry_id=0)
+    entry = ledger.pay(approved_by, award, shares, source=("installment", installment.id))
+    payment.entry_id = entry.id
+    installment.status = InstallmentStatus.PAID
+    db.session.add(payment)
+    db.session.flush()
+    return payment
+
+
+def make_report(award, *, kind=None, status=None, due_on=None):
+    """A report of ``award`` (progress, draft by default)."""
+    from datetime import timedelta
+
+    from app.reports.models import Report, ReportKind, ReportStatus
+
+    status = status or ReportStatus.DRAFT
+    report = Report(award_id=award.id, kind=kind or ReportKind.PROGRESS, status=status,
+                    due_on=due_on or date.today() + timedelta(days=30), narrative="项目按计划推进。",
+                    submitted_at=utcnow() if status != ReportStatus.DRAFT else None)
+    if status in (ReportStatus.ACCEPTED, ReportStatus.FAILED):
+        report.reviewed_at = utcnow()
+    db.session.add(report)
+    db.session.flush()
+    return report

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import confirm_login, current_user, login_required, login_user, logout_user
 
 from app.auth import bp, services
+from app.auth.fresh import mark_authenticated
 from app.auth.forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm,
                             ReauthForm, RegisterForm, ResetPasswordForm)
 from app.core.errors import ValidationError
@@ -32,6 +33,7 @@ def _start_session(user, remember: bool) -> None:
     if lang:
         session["lang"] = lang
     login_user(user, remember=remember)
+    mark_authenticated()
     services.record_login(user)
 
 
@@ -93,6 +95,7 @@ def reauthenticate():
     if form.validate_on_submit():
         if current_user.check_password(form.password.data):
             confirm_login()
+            mark_authenticated()
             return redirect(_safe_next(url_for("public.dashboard")))
         form.password.errors = list(form.password.errors) + [_("密码不正确。")]
     return render_template("auth/reauthenticate.html", form=form)

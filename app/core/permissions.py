@@ -291,3 +291,118 @@ def _award_view(user, award) -> bool:
     """The award notice PDF (立项通知书): the organization's members and the funder's staff."""
     return (user.org_role(award.organization_id) is not None or user.is_admin
             or _is_funder_staff(user, award.call.funder_id))
+
+
+# --- money and reports (issue 5) ------------------------------------------------------
+# Objects: a Funder (fund.manage / finance.view), a FundSource (fund.view), an Award
+# (award.fund / agreement.* / installment.request / refund.record / report.*), an
+# Installment (payment.approve), a Payment (payment.reverse / payment.voucher), a Report
+# (report.view / report.review).
+
+def _roles(user, funder_id) -> set:
+    return set(user.funder_roles(funder_id))
+
+
+def _award_funder(award) -> int:
+    return award.call.funder_id
+
+
+@rule("finance.view")
+def _finance_view(user, funder) -> bool:
+    """Fund sources, the journal and reconciliation of a funder (obj None: of any funder
+    where the user is staff): its staff and admins."""
+    if funder is None:
+        return user.is_admin or bool(user.staff_memberships)
+    return user.is_admin or bool(_roles(user, funder.id))
+
+
+@rule("fund.view")
+def _fund_view(user, fund) -> bool:
+    return user.is_admin or bool(_roles(user, fund.funder_id))
+
+
+@rule("fund.manage")
+def _fund_manage(user, funder) -> bool:
+    """Create fund sources, record their appropriation, allocate them to calls: the
+    funder's program officers and finance officers (obj None: of any funder)."""
+    wanted = {"program_officer", "finance_officer"}
+    if funder is None:
+        return bool(staff_funders(user, *wanted))
+    return bool(_roles(user, funder.id) & wanted)
+
+
+@rule("award.fund")
+def _award_fund(user, award) -> bool:
+    """Split an award across fund sources (commitment): the call's program officers."""
+    return "program_officer" in _roles(user, _award_funder(award))
+
+
+@rule("agreement.manage")
+def _agreement_manage(user, award) -> bool:
+    """Generate the agreement, confirm or refuse the signed scan: program officers."""
+    return "program_officer" in _roles(user, _award_funder(award))
+
+
+@rule("agreement.view")
+def _agreement_view(user, award) -> bool:
+    """The agreement PDF and scan: the organization's members and the funder's staff."""
+    return (user.org_role(award.organization_id) is not None or user.is_admin
+            or bool(_roles(user, _award_funder(award))))
+
+
+@rule("agreement.sign")
+def _agreement_sign(user, award) -> bool:
+    """Upload the signed scan: the organization's members."""
+    return user.org_role(award.organization_id) is not None
+
+
+@rule("installment.request")
+def _installment_request(user, award) -> bool:
+    """Request payment of a due installment (the maker): program officers."""
+    return "program_officer" in _roles(user, _award_funder(award))
+
+
+@rule("payment.approve")
+def _payment_approve(user, installment) -> bool:
+    """Approve and record a payment (the checker): finance officers of the funder. That the
+    checker is not the maker, and has a fresh login, the service and view check."""
+    return "finance_officer" in _roles(user, _award_funder(installment.award))
+
+
+@rule("payment.reverse")
+def _payment_reverse(user, payment) -> bool:
+    return "finance_officer" in _roles(user, _award_funder(payment.installment.award))
+
+
+@rule("payment.voucher")
+def _payment_voucher(user, payment) -> bool:
+    """The payment voucher (付款凭证): the funder's staff and the organization's members."""
+    award = payment.installment.award
+    return (user.is_admin or bool(_roles(user, _award_funder(award)))
+            or user.org_role(award.organization_id) is not None)
+
+
+@rule("refund.record")
+def _refund_record(user, award) -> bool:
+    """Record money returned by the organization: finance officers."""
+    return "finance_officer" in _roles(user, _award_funder(award))
+
+
+@rule("report.submit")
+def _report_submit(user, award) -> bool:
+    """Write and submit the progress and final reports: the organization's members."""
+    return user.org_role(award.organization_id) is not None
+
+
+@rule("report.view")
+def _report_view(user, report) -> bool:
+    """A report before it is accepted: the organization's members and the funder's staff."""
+    award = report.award
+    return (user.org_role(award.organization_id) is not None or user.is_admin
+            or bool(_roles(user, _award_funder(award))))
+
+
+@rule("report.review")
+def _report_review(user, report) -> bool:
+    """Accept, return or fail a report and rate it: program officers."""
+    return "program_officer" in _roles(user, _award_funder(report.award))

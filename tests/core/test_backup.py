@@ -236,6 +236,43 @@ def build_data(db):
               amount_fen=application.requested_fen, final_score=Decimal("81.25"), rank=1, awarded_by_id=staff.id),
     ])
     db.session.flush()
+    # Money and reports (issue 5): a fund with its journal, the award funded, agreement,
+    # installments with a (reversed and re-made) payment, a refund, a donation with its Stripe
+    # event, and a report with indicator, expense and photo rows.
+    from app.awards.models import Award as _Award
+    from app.money import ledger
+    from app.money.models import Donation, DonationStatus, JournalEntry, Refund, StripeEvent
+    from app.reports.models import ReportExpense, ReportIndicator, ReportPhoto
+    from tests.factories import (make_agreement, make_fund_source, make_funding, make_installments,
+                                 make_payment, make_report)
+
+    award = db.session.scalar(select(_Award))
+    fund = make_fund_source(funder, amount_fen=50_000_000, name="2026年福彩公益金")
+    make_funding(award, fund)
+    make_agreement(award)
+    first, *_rest = make_installments(award)
+    payment = make_payment(first, approved_by=staff)
+    payment.reversed_entry_id = ledger.reverse(staff, db.session.get(JournalEntry, payment.entry_id), "退票").id
+    payment.reversal_reason = "退票"
+    make_payment(first, approved_by=staff, reference="BANK-0002")
+    refund_entry = ledger.refund(staff, award, fund.id, 1000)
+    db.session.add(Refund(award_id=award.id, fund_source_id=fund.id, amount_fen=1000, received_on=date(2026, 6, 1),
+                          reference="退款-001", reason="结余退回", recorded_by_id=staff.id, entry_id=refund_entry.id))
+    donation = Donation(fund_source_id=fund.id, amount_fen=5000, donor_name="", donor_email="d@example.cn",
+                        checkout_session_id="cs_backup_1")
+    db.session.add(donation)
+    db.session.flush()
+    donation.entry_id = ledger.donate(fund, 5000, source=("donation", donation.id)).id
+    donation.status, donation.receipt_number, donation.paid_at = DonationStatus.PAID, "JZ-0001", utcnow()
+    db.session.add(StripeEvent(id="evt_backup_1", type="checkout.session.completed", donation_id=donation.id))
+    report = make_report(award)
+    db.session.add_all([
+        ReportIndicator(report_id=report.id, indicator_id=application.indicators[0].id, actual=Decimal("2500.50")),
+        ReportExpense(report_id=report.id, budget_line_id=application.budget_lines[0].id, spent_fen=123_456),
+        ReportPhoto(report_id=report.id, caption="活动照片", original_name="照片.png", stored_name="ef" * 32 + ".png",
+                    content_type="image/png", size_bytes=2048, sha256="01" * 32),
+    ])
+    db.session.flush()
     # Re-parent an early community under a street created after it (parent id > child id).
     community = org.home_community
     new_street = make_region(level=RegionLevel.STREET, parent=community.parent.parent)

@@ -156,6 +156,40 @@ def build_world() -> World:
     db.session.add(award)
     db.session.flush()
 
+    # Money (issue 5): a welfare-lottery fund of funder F, allocated to the awarded call and
+    # committed to the award; the agreement is signed; installment 1 is paid, 2 requested by
+    # the officer (awaiting finance), 3 waiting; the progress report is submitted. A
+    # community-foundation fund of F accepts donations and has one paid donation.
+    from app.money import ledger
+    from app.money.models import (Donation, DonationStatus, FundSourceKind, InstallmentStatus)
+    from app.reports.models import ReportStatus
+    from tests.factories import (make_agreement, make_fund_source, make_funding, make_installments,
+                                 make_payment, make_report)
+
+    fund = make_fund_source(funder_f, amount_fen=200_000_000, name="2026年区级福彩公益金")
+    make_funding(award, fund)
+    agreement = make_agreement(award)
+    inst_paid, inst_requested, inst_waiting = make_installments(
+        award, statuses=[InstallmentStatus.DUE, InstallmentStatus.REQUESTED, InstallmentStatus.WAITING])
+    inst_requested.requested_by_id, inst_requested.requested_at = u["officer"].id, now
+    payment = make_payment(inst_paid, approved_by=u["finance"])
+    report = make_report(award, status=ReportStatus.SUBMITTED)
+    fund_donations = make_fund_source(funder_f, amount_fen=0, appropriate=False, name="社区发展基金（捐赠）",
+                                      kind=FundSourceKind.DONATION, accepts_donations=True,
+                                      donation_target_fen=10_000_000)
+    donation = Donation(fund_source_id=fund_donations.id, amount_fen=20_000, donor_name="热心居民",
+                        donor_email="donor@example.cn", checkout_session_id="cs_test_world")
+    db.session.add(donation)
+    db.session.flush()
+    donation.entry_id = ledger.donate(fund_donations, 20_000, source=("donation", donation.id)).id
+    donation.status, donation.receipt_number, donation.paid_at = DonationStatus.PAID, "JZ-TEST-0001", now
+    db.session.flush()
+
+    w.objects.update(
+        fund=fund, agreement=agreement, inst_paid=inst_paid, inst_requested=inst_requested,
+        inst_waiting=inst_waiting, payment=payment, report=report, fund_donations=fund_donations,
+        donation=donation,
+    )
     w.objects.update(
         expert_panel=expert_panel, expert_chair=expert_chair, call_reviewing=call_reviewing,
         app_review=app_review, panel=panel, assignment=assignment, sheet=sheet,
