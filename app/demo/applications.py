@@ -8,8 +8,7 @@ log, versions, timelines and notifications look like the real thing.
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -22,26 +21,20 @@ from app.calls import services as call_services
 from app.calls.models import Call, CallKind, CallStatus
 from app.core import pdf
 from app.core.db import utcnow
+from app.demo.clock import beijing as _beijing, today as _today
 from app.extensions import db
 from app.funders.models import Funder
 from app.orgs.models import Organization
 from app.regions.models import Region
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-UTC = ZoneInfo("UTC")
 
 VENTURE_TITLE = "2027年五华区社区公益创投大赛"
 SCREENING_TITLE = "2026年省级福彩公益金购买社区心理关爱服务"
 APPLICANT_ORG = "昆明市五华区翠湖社区居家养老服务中心"
 
 
-def _beijing(days_from_today: int, hour: int) -> datetime:
-    day = utcnow().astimezone(SHANGHAI).date() + timedelta(days=days_from_today)
-    return datetime.combine(day, time(hour), tzinfo=SHANGHAI).astimezone(UTC)
 
 
-def _today(offset_days: int = 0) -> date:
-    return utcnow().astimezone(SHANGHAI).date() + timedelta(days=offset_days)
 
 
 def _document(title: str, organization: str, lines: list[str]) -> bytes:

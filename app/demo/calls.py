@@ -5,23 +5,17 @@ is loaded. Calls are made through the calls services, as an officer would make t
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from app.calls import services as call_services
 from app.calls.models import Call, CallKind
-from app.core.db import utcnow
+from app.demo.clock import beijing as _beijing
 from app.extensions import db
 from app.funders.models import Funder
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def _beijing(days_from_today: int, hour: int) -> datetime:
-    day = utcnow().astimezone(SHANGHAI).date() + timedelta(days=days_from_today)
-    return datetime.combine(day, time(hour), tzinfo=SHANGHAI).astimezone(ZoneInfo("UTC"))
 
 
 def _specs() -> list[dict]:

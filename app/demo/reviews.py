@@ -10,8 +10,7 @@ leniency (one is markedly harsh), plus a little seeded noise.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -23,7 +22,7 @@ from app.awards import services as award_services
 from app.awards.models import Award, Notice
 from app.calls import services as call_services
 from app.calls.models import Call, CallKind, CallStatus
-from app.core.db import utcnow
+from app.demo.clock import beijing as _beijing, today as _today
 from app.extensions import db
 from app.funders.models import Funder
 from app.orgs.models import Organization
@@ -31,11 +30,9 @@ from app.regions.models import Region
 from app.reviews import panels as panel_services
 from app.reviews import results as result_services
 from app.reviews import scoring as scoring_services
-from app.reviews.models import (AssignmentStatus, Expert, PanelMember, PanelRole, ReviewAssignment,
+from app.reviews.models import (AssignmentStatus, Expert, PanelMember, ReviewAssignment,
                                 ReviewOutcome)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-UTC = ZoneInfo("UTC")
 
 REVIEWING_TITLE = "2026年五华区“三社联动”社区服务创投"
 NOTICE_TITLE = "2026年翠湖片区社区发展基金“邻里微光”小额资助"
@@ -44,13 +41,8 @@ TITLES = (REVIEWING_TITLE, NOTICE_TITLE, AWARDED_TITLE)
 APPLICANT_ORG = "昆明市五华区翠湖社区居家养老服务中心"
 
 
-def _beijing(days_from_today: int, hour: int) -> datetime:
-    day = utcnow().astimezone(SHANGHAI).date() + timedelta(days=days_from_today)
-    return datetime.combine(day, time(hour), tzinfo=SHANGHAI).astimezone(UTC)
 
 
-def _today(offset_days: int = 0) -> date:
-    return utcnow().astimezone(SHANGHAI).date() + timedelta(days=offset_days)
 
 
 def _yuan(fen: int) -> str:

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from app.core.db import page_arg
 from app.core.errors import DomainError, ValidationError
 from app.core.forms import require_action_form
-from app.core.permissions import can, require
+from app.core.permissions import require
 from app.extensions import db
 from app.reviews import bp, experts
 from app.reviews.forms import EnrollForm, ExpertProfileForm, PoolFilterForm, SuspendForm

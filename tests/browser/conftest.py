@@ -111,3 +111,31 @@ def shot(page, name: str, *, full_page: bool = True) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+DEMO_PASSWORD = "gongyi-demo-2026"
+
+
+def new_page(browser, app):
+    """A second person at another computer: own context, own cookies, own error log."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                  base_url=app.config["LIVE_URL"])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.js_errors = errors
+    return page
+
+
+def sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the login form and wait for the dashboard."""
+    page.goto("/auth/login")
+    page.get_by_label("邮箱").fill(email)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/dashboard")
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

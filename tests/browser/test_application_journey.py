@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.conftest import shot
+from tests.browser.conftest import new_page as _new_page, no_horizontal_scroll as _no_horizontal_scroll, sign_in as _login
 
 pytestmark = pytest.mark.browser
 
@@ -87,26 +88,6 @@ def _pass_the_deadline(app, call_id: int) -> None:
         db.session.commit()
 
 
-def _new_page(browser, app):
-    """A second person at another computer: own context, own cookies, own error log."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
-                                  base_url=app.config["LIVE_URL"])
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.js_errors = errors
-    return page
-
-
-def _login(page, email: str) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/dashboard")
-
-
 def _section(page, title: str):
     """A numbered section of the proposal form, found by its heading ("7预算")."""
     heading = page.get_by_role("heading", name=re.compile(rf"^\s*\d+\s*{title}\s*$"))
@@ -135,10 +116,6 @@ def _output(section, name: str):
 def _center(locator) -> None:
     """Scroll so the element is mid-screen (not under the sticky 保存 bar) for a viewport shot."""
     locator.evaluate("el => el.scrollIntoView({block: 'center', behavior: 'instant'})")
-
-
-def _no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def _pdf_bytes(app) -> bytes:

@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.conftest import SCREENSHOTS, shot
+from tests.browser.conftest import new_page as _new_page, no_horizontal_scroll as _no_horizontal_scroll, sign_in as _login
 
 pytestmark = pytest.mark.browser
 
@@ -169,29 +170,6 @@ def _outcomes(app, call_id: int) -> list[tuple]:
         return [(o.application_id, o.rank, str(o.final_score), o.recommended, o.amount_fen, o.adjusted_fen)
                 for o in db.session.scalars(select(ReviewOutcome).where(ReviewOutcome.call_id == call_id)
                                             .order_by(ReviewOutcome.rank))]
-
-
-def _login(page, email: str) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/dashboard")
-
-
-def _new_page(browser, app):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
-                                  base_url=app.config["LIVE_URL"])
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.js_errors = errors
-    return page
-
-
-def _no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def test_chair_reopens_finalizes_and_officer_adjusts(page, browser, live_server, tmp_path):

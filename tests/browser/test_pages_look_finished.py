@@ -3,22 +3,11 @@ to look at; each page must have its heading, no horizontal overflow and no JS er
 import pytest
 
 from tests.browser.conftest import shot
+from tests.browser.conftest import no_horizontal_scroll as _no_horizontal_overflow, sign_in as _login
 
 pytestmark = pytest.mark.browser
 
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
-
-
-def _login(page, email):
-    page.goto("/auth/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill("gongyi-demo-2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/dashboard")
-
-
-def _no_horizontal_overflow(page):
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 @pytest.mark.parametrize("width", WIDTHS)

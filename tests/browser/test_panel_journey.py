@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -155,18 +155,12 @@ def _assignment_facts(app, call_id: int):
         return sorted(overview.loads.values()), conflicted, {a.id: n for a, n in overview.shortfalls}
 
 
-def _login(page) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("邮箱").fill(OFFICER)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/dashboard")
 
 
 def test_officer_draws_a_panel_names_a_chair_and_assigns(page, live_server):
     call_id = _call_in_screening(live_server)
     page.on("dialog", lambda dialog: dialog.accept())
-    _login(page)
+    sign_in(page, OFFICER, PASSWORD)
 
     # 60 — the empty panel page: what is missing before expert review, and the draw form.
     page.goto(f"/reviews/calls/{call_id}/panel")

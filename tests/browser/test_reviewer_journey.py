@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.conftest import shot
+from tests.browser.conftest import no_horizontal_scroll as _no_horizontal_scroll, sign_in as _login
 
 pytestmark = pytest.mark.browser
 
@@ -134,18 +135,6 @@ def _sheet(app, assignment_id: int):
         a = db.session.get(ReviewAssignment, assignment_id)
         sheet = a.sheet
         return a.status.value, (sheet.status.value, dict(sheet.points), sheet.comment) if sheet else None
-
-
-def _login(page, email: str) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/dashboard")
-
-
-def _no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def _assert_no_identity(page, terms: list[str], where: str) -> None:
