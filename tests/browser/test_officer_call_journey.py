@@ -47,6 +47,8 @@ def test_officer_creates_and_publishes_a_call(page, live_server):
     shot(page, "14-public-call-list")
     page.set_viewport_size({"width": 390, "height": 844})
     page.get_by_text("2027年五华区社区公益创投大赛").first.click()
+    page.wait_for_url(re.compile(r".*/calls/\d+$"))
+    page.wait_for_load_state()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     shot(page, "15-public-call-phone")
     assert page.js_errors == []
