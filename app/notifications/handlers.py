@@ -169,3 +169,9 @@ def on_awards_decided(call, awards=(), rejected=(), **_):
         for member in organization_members(application.organization_id):
             notify(member, "award.rejected", f"未获立项：{project}", body,
                    application_link(application), dedupe_key=f"rejected:{application.id}")
+
+
+@subscribe("expert.declined")
+def on_expert_declined(user, reason: str = "", **_):
+    notify(user, "expert.declined", "专家库入库申请未通过",
+           f"您申请加入专家库未获通过。\n原因：{reason}\n您可以修改专家资料后重新申请。", "/reviews/me")

@@ -32,6 +32,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
 from app.core import audit
+from app.core.events import emit
 from app.core.db import MAX_ID, utcnow
 from app.core.enums import N_
 from app.core.errors import Conflict, PermissionDenied, ValidationError
@@ -280,7 +281,7 @@ def set_active(actor: User, expert: Expert, active: bool, reason: str | None = N
         expert.suspended_reason = ""
     else:
         if status != ExpertStatus.ACTIVE:
-            raise Conflict(_("只能暂停在库的专家（待审核的申请请直接不予通过）。")
+            raise Conflict(_("只能暂停在库的专家（待审核的申请请使用“不予通过”）。")
                            if status == ExpertStatus.PENDING else _("该专家已被暂停。"))
         action = "expert.suspend"
         expert.is_active = False
@@ -289,6 +290,21 @@ def set_active(actor: User, expert: Expert, active: bool, reason: str | None = N
     audit.record(actor, action, expert, before={"status": status},
                  after={"status": expert.status, "reason": reason})
     return expert
+
+
+def decline(actor: User, expert: Expert, reason: str | None) -> None:
+    """Decline a pending self-application (不予通过): the pending profile is removed — the
+    audit log keeps what it said and why — and the applicant is told the reason; they may
+    apply again."""
+    require(actor, "expert.manage")
+    reason = _clean_text(reason, "reason", MAX_REASON, _("原因"), required=True)
+    if expert.status != ExpertStatus.PENDING:
+        raise Conflict(_("只有待审核的入库申请可以不予通过；在库的专家请使用“暂停”。"))
+    user = expert.user
+    audit.record(actor, "expert.decline", expert, before=_snapshot(expert), after={"reason": reason})
+    emit("expert.declined", user=user, reason=reason, actor=actor)
+    db.session.delete(expert)
+    db.session.flush()
 
 
 # --- queries ------------------------------------------------------------------------

@@ -78,6 +78,11 @@ class SuspendForm(BaseForm):
                            render_kw={"rows": 2})
 
 
+class DeclineForm(BaseForm):
+    reason = TextAreaField(_l("不予通过的原因"), validators=[DataRequired(_l("请填写不予通过的原因。")), _len(MAX_REASON)],
+                           render_kw={"rows": 2})
+
+
 class PoolFilterForm(BaseForm):
     """GET filters of the pool list (no CSRF: it changes nothing)."""
 

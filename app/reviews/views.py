@@ -11,7 +11,7 @@ from app.core.forms import require_action_form
 from app.core.permissions import require
 from app.extensions import db
 from app.reviews import bp, experts
-from app.reviews.forms import EnrollForm, ExpertProfileForm, PoolFilterForm, SuspendForm
+from app.reviews.forms import DeclineForm, EnrollForm, ExpertProfileForm, PoolFilterForm, SuspendForm
 
 
 def _expert_or_404(expert_id: int):
@@ -57,7 +57,7 @@ def expert_detail(expert_id: int):
     expert = _expert_or_404(expert_id)
     require(current_user, "expert.view", expert)
     return render_template("reviews/detail.html", expert=expert,
-                           suspend_form=SuspendForm(formdata=None))
+                           suspend_form=SuspendForm(formdata=None), decline_form=DeclineForm(formdata=None))
 
 
 @bp.route("/experts/<int:expert_id>/approve", methods=["POST"])
@@ -77,6 +77,27 @@ def expert_approve(expert_id: int):
         flash(_("已通过 %(name)s 的入库申请。", name=expert.user.name) if pending
               else _("已恢复 %(name)s 的专家资格。", name=expert.user.name), "success")
     return redirect(url_for("reviews.expert_detail", expert_id=expert.id))
+
+
+@bp.route("/experts/<int:expert_id>/decline", methods=["POST"])
+@login_required
+def expert_decline(expert_id: int):
+    expert = _expert_or_404(expert_id)
+    require(current_user, "expert.manage")
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for e in form.reason.errors) or _("请填写不予通过的原因。"), "danger")
+        return redirect(url_for("reviews.expert_detail", expert_id=expert.id))
+    name = expert.user.name
+    try:
+        experts.decline(current_user, expert, form.reason.data)
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message, "danger")
+        return redirect(url_for("reviews.expert_detail", expert_id=expert.id))
+    db.session.commit()
+    flash(_("已不予通过 %(name)s 的入库申请，并已告知原因。", name=name), "success")
+    return redirect(url_for("reviews.pool", status="pending"))
 
 
 @bp.route("/experts/<int:expert_id>/suspend", methods=["POST"])

@@ -125,6 +125,30 @@ def test_a_pending_application_cannot_be_suspended_and_non_officers_cannot_act(o
     assert expert.status == ExpertStatus.PENDING
 
 
+def test_a_pending_application_is_declined_with_a_reason_and_can_be_made_again(officer):
+    from app.notifications.models import Notification
+
+    user = make_user(name="申请人")
+    expert = experts.enroll(user, user, PROFILE)
+    with pytest.raises(ValidationError, match="原因"):
+        experts.decline(officer, expert, "  ")
+    with pytest.raises(PermissionDenied):
+        experts.decline(user, expert, "自己不能审核")
+    assert _count(Expert) == 1
+    experts.decline(officer, expert, "未提供职称证明，且专业领域与本平台评审需求不符。")
+    assert _count(Expert) == 0 and _count(ExpertField) == 0
+    entry = _audits("expert.decline")[-1]
+    assert entry.after["reason"].startswith("未提供职称证明") and entry.before["employer"] == PROFILE["employer"]
+    note = _db.session.scalar(select(Notification).where(Notification.user_id == user.id))
+    assert note.kind == "expert.declined" and "未提供职称证明" in note.body
+    again = experts.enroll(user, user, PROFILE)  # they may apply again
+    assert again.status == ExpertStatus.PENDING
+    active = _expert(officer, name="在库专家")
+    with pytest.raises(Conflict, match="暂停"):
+        experts.decline(officer, active, "不能用于在库专家")
+    assert active.is_active
+
+
 # --- profile -----------------------------------------------------------------------
 
 def test_update_profile_replaces_fields_and_affiliations(officer):

@@ -20,6 +20,7 @@ ROUTES: dict[str, tuple] = {
     # The world's expert is active: approving flashes "already active" and redirects (302).
     "reviews.expert_approve": (lambda w: f"/reviews/experts/{o(w, 'expert')}/approve", {"POST": only(*MANAGERS)}),
     # An empty POST (no reason) flashes the message and redirects (302).
+    "reviews.expert_decline": (lambda w: f"/reviews/experts/{o(w, 'expert')}/decline", {"POST": only(*MANAGERS)}),
     "reviews.expert_suspend": (lambda w: f"/reviews/experts/{o(w, 'expert')}/suspend", {"POST": only(*MANAGERS)}),
     # Own profile: the reviewer edits theirs, everyone else sees the application form.
     "reviews.my_expert_profile": (lambda w: "/reviews/me", {"GET": SIGNED_IN, "POST": SIGNED_IN}),

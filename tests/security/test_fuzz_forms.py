@@ -46,7 +46,8 @@ PREFERRED_ROLE = {"orgs.staff_fields": "officer", "orgs.invitation": "reviewer",
 # Forms for signed-out visitors: a signed-in user is just sent to the dashboard.
 PUBLIC_FORMS = {"auth.register", "auth.login", "auth.forgot_password", "auth.reset_password",
                 "auth.set_language"}
-FALLBACK_ORDER = ["applicant_own", "member_own", "reviewer", "officer", "admin", "public"]
+FALLBACK_ORDER = ["applicant_own", "member_own", "reviewer", "officer", "finance", "admin", "public",
+                  "reviewer_on_panel", "chair"]
 
 
 # A role the world leaves out of order ("409": e.g. finalizing a panel with sheets missing)
