@@ -282,7 +282,7 @@ def pending_applications(call: Call) -> list[Application]:
 
 
 @subscribe("call.advancing")
-def _screening_must_be_finished(call: Call, to: CallStatus, now: datetime) -> None:
+def _screening_must_be_finished(call: Call, to: CallStatus, now: datetime, **_kw) -> None:
     """A call leaves screening only when every submitted application has a decision and no
     returned one can still be corrected (a correction deadline that has passed lets go)."""
     if call.status != CallStatus.SCREENING:

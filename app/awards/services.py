@@ -268,7 +268,7 @@ def publish_notice(actor: Any, call: Call, intro: Any, contact: Any, now: dateti
 
 
 @subscribe("call.advancing")
-def _notice_steps_cannot_be_skipped(call: Call, to: CallStatus, now: datetime) -> None:
+def _notice_steps_cannot_be_skipped(call: Call, to: CallStatus, now: datetime, **_kw) -> None:
     """Into ``notice`` only by publishing the list; into ``awarded`` only by closing the
     notice (which makes the awards) — never by the generic "next phase" button."""
     if to == CallStatus.NOTICE:

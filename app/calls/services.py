@@ -332,7 +332,7 @@ def advance(actor: Any, call: Call, to: Any, now: datetime | None = None) -> Non
     if not can_transition(call, target):
         transition(call, target, actor)  # raises InvalidTransition, before any domain is asked
     # Later domains veto a move their work is not ready for (e.g. unscreened applications).
-    emit("call.advancing", call=call, to=target, now=now)
+    emit("call.advancing", call=call, to=target, now=now, actor=actor)
     transition(call, target, actor)
     db.session.flush()
 

@@ -45,6 +45,9 @@ def _deliver(message: Email) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_outbox(session: Session) -> None:
+    # A released SAVEPOINT is reported as a commit too: mail goes only with the real one.
+    if session.in_nested_transaction():
+        return
     outbox = session.info.pop("outbox", [])
     if not outbox or not has_app_context():
         return

@@ -348,6 +348,9 @@ def _remove_all(pending: list[tuple[str, str]]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    # SQLAlchemy also reports a released SAVEPOINT as a commit: only the real one counts.
+    if session.in_nested_transaction():
+        return
     session.info.pop(_DISCARD_KEY, None)
     _remove_all(session.info.pop(_DELETE_KEY, []))
 

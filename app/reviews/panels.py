@@ -19,7 +19,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from flask import has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
@@ -753,16 +752,8 @@ def reviewing_problems(call: Call, panel: Panel | None) -> list[str]:
     return problems
 
 
-def _acting_user() -> Any:
-    if not has_request_context():
-        return None
-    from flask_login import current_user
-
-    return current_user._get_current_object() if current_user.is_authenticated else None
-
-
 @subscribe("call.advancing")
-def _panel_must_be_ready(call: Call, to: CallStatus, now: Any) -> None:
+def _panel_must_be_ready(call: Call, to: CallStatus, now: Any, actor: Any = None, **_kw) -> None:
     """Screening → reviewing: only with a panel, a chair and every eligible application
     assigned; the eligible applications then go under review."""
     if call.status != CallStatus.SCREENING or to != CallStatus.REVIEWING:
@@ -770,7 +761,6 @@ def _panel_must_be_ready(call: Call, to: CallStatus, now: Any) -> None:
     problems = reviewing_problems(call, panel_for(call))
     if problems:
         raise Conflict(_("还不能进入专家评审：%(problems)s。", problems="；".join(problems)))
-    actor = _acting_user()
     for application in db.session.scalars(select(Application).where(
             Application.call_id == call.id, Application.status == ApplicationStatus.ELIGIBLE)
             .order_by(Application.id)).unique():

@@ -26,3 +26,12 @@ def test_without_smtp_the_mail_is_logged(app, db, caplog):
     queue_email(db.session, "c@example.cn", "重设密码", "链接在此")
     db.session.commit()
     assert "c@example.cn" in caplog.text and "链接在此" in caplog.text
+
+
+def test_a_released_savepoint_does_not_send_the_mail(app, db, outbox):
+    queue_email(db.session, "d@example.cn", "主题", "正文")
+    with db.session.begin_nested():
+        pass
+    assert outbox == []
+    db.session.rollback()
+    assert outbox == []  # the request failed after the savepoint: nothing was sent

@@ -308,6 +308,19 @@ def test_a_rolled_back_savepoint_keeps_the_outer_transactions_deletion(db, uploa
     assert not (upload_dir / "test" / stored.stored_name).exists()
 
 
+def test_a_released_savepoint_is_not_the_commit_that_deletes(db, upload_dir):
+    """SQLAlchemy reports a released SAVEPOINT through after_commit too: the file must
+    survive it (a later rollback of the outer transaction still needs it)."""
+    stored = store(PDF, "a.pdf")
+    path = upload_dir / "test" / stored.stored_name
+    uploads.delete_after_commit(db.session, "test", stored.stored_name)
+    with db.session.begin_nested():
+        db.session.execute(text("SELECT 1"))
+    assert path.is_file()
+    db.session.commit()
+    assert not path.exists()
+
+
 # ------------------------------------------------------------------ backup
 
 def test_stored_files_are_in_the_backup_under_their_relative_path(db, upload_dir, tmp_path):
