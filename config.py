@@ -79,6 +79,15 @@ class Config:
     PUBLIC_HOLIDAYS = _dates("PUBLIC_HOLIDAYS")
     MAKEUP_WORKDAYS = _dates("MAKEUP_WORKDAYS")
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "gongyi-demo-2026")
+    # Online donations (Stripe Checkout). Without the keys the donate button explains that
+    # online giving is not configured. STRIPE_API_BASE empty = Stripe's real API (tests
+    # point it at their local fake server).
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+    DONATION_MIN_YUAN = int(os.environ.get("DONATION_MIN_YUAN", "1"))
+    DONATION_MAX_YUAN = int(os.environ.get("DONATION_MAX_YUAN", "50000"))
 
 
 class DevelopmentConfig(Config):

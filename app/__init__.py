@@ -196,11 +196,17 @@ def _register_template_helpers(app: Flask) -> None:
 
         return published_result(application)
 
+    def _public_contracts(call):
+        from app.money.agreements import public_contracts
+
+        return public_contracts(call)
+
     @app.context_processor
     def _globals():
         return {
             "can": lambda action, obj=None: can(current_user, action, obj),
             "published_result": _published_result,
+            "public_contracts": _public_contracts,
             "current_locale": _select_locale(),
             "languages": app.config["LANGUAGES"],
         }

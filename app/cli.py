@@ -81,14 +81,18 @@ def load_demo_if_empty() -> None:
 
 @notify_cli.command("due")
 def notify_due() -> None:
-    """Deadline reminders (48 hours before a call closes, for drafts not yet submitted).
+    """Reminders: drafts 48 hours before a call closes; project reports due within 7 days
+    and overdue ones.
 
     Meant for cron (e.g. hourly): running it again sends nothing twice."""
     from app.core.db import utcnow
     from app.extensions import db
     from app.notifications.services import send_due_reminders
+    from app.reports.services import send_report_reminders
 
-    sent = send_due_reminders(utcnow())
+    now = utcnow()
+    sent = send_due_reminders(now)
+    sent += send_report_reminders(now)
     db.session.commit()
     click.echo(f"sent {sent} reminders")
 

@@ -529,3 +529,102 @@ def test_chair_matrix_in_english(client, review, who):
     assert "Draft" in html and "Awaiting declaration" in html  # cell states
     _no_chinese(html)
 
+
+
+# --- money and reports (资金、协议、拨付、捐赠、项目报告) in English -------------------------
+#
+# As above, every object gets English text, so any Chinese left on a page comes from the
+# interface itself.
+
+@pytest.fixture
+def funded(db, journey):
+    """The journey's screening call with an award to the directory's organization, its
+    signed grant agreement, installments (the first paid) and reports, and two fund
+    sources of the funder (one open to public donations)."""
+    from datetime import date, timedelta
+
+    from app.applications.models import ApplicationStatus
+    from app.funders.models import StaffRole
+    from app.money.models import FundSourceKind, InstallmentStatus
+    from app.reports.models import ReportKind, ReportRating, ReportStatus
+
+    submitted = journey["submitted"]
+    call, funder = submitted.call, submitted.call.funder
+    submitted.status = ApplicationStatus.AWARDED
+    finance = f.make_staff(funder, StaffRole.FINANCE_OFFICER, name="Finance Zhao")
+    lottery = f.make_fund_source(funder, name="Wuhua welfare lottery fund 2026", amount_fen=30_000_000)
+    donations = f.make_fund_source(funder, name="Cuihu community fund", amount_fen=0,
+                                   kind=FundSourceKind.DONATION, accepts_donations=True,
+                                   donation_target_fen=10_000_000)
+    lottery.description = "Grants for community services for older people."
+    donations.description = "Gifts from residents for the Cuihu community."
+    award = f.make_award(submitted, number="WH-2026-001")
+    f.make_funding(award, lottery)
+    agreement = f.make_agreement(award, number="XY-WH-2026-001")
+    installments = f.make_installments(award, statuses=[InstallmentStatus.DUE])
+    f.make_payment(installments[0], approved_by=finance)
+    progress = f.make_report(award, due_on=date.today() - timedelta(days=5))
+    progress.narrative = "Meals served every weekday."
+    final = f.make_report(award, kind=ReportKind.FINAL, status=ReportStatus.ACCEPTED)
+    final.narrative, final.rating = "All targets met.", ReportRating.GOOD
+    db.session.commit()
+    return {**journey, "finance": finance, "funder": funder, "call": call, "award": award,
+            "agreement": agreement, "lottery": lottery, "donations": donations}
+
+
+def test_public_donation_funds_in_english(client, funded):
+    _english(client)
+    html = _text(client.get("/funds/"))
+    assert "<h1 class=\"h3 mb-2\">Donate</h1>" in html
+    assert "The community funds below accept public donations." in html
+    assert "Cuihu community fund" in html and "Wuhua Civil Affairs Bureau" in html
+    assert "Public donations" in html and "Year 2026" in html  # the kind's label and the year
+    assert "Raised ¥0.00" in html and "Target ¥100,000.00 · 0% reached" in html and "Donations: 0" in html
+    assert "Learn more and donate" in html
+    assert "Wuhua welfare lottery fund 2026" not in html  # not open to donations
+    _no_chinese(html)
+
+
+def test_finance_home_in_english(client, funded):
+    login(client, funded["finance"])
+    _english(client)
+    html = _text(client.get("/finance/"))
+    assert "<h1 class=\"h3 mb-0\">Finance</h1>" in html
+    assert "Reconciliation" in html and "Journal" in html
+    assert "Every balance is summed from the journal entries" in html
+    assert "Disbursements pending approval" in html and "Fund totals" in html
+    assert "Appropriations and donations" in html and "Allocation to a call" in html and "Available" in html
+    assert "Wuhua welfare lottery fund 2026" in html and "Welfare lottery fund" in html
+    assert "Cuihu community fund" in html and "Accepts donations" in html
+    _no_chinese(html)
+
+
+def test_my_awards_in_english(client, funded):
+    login(client, funded["owner"])
+    _english(client)
+    html = _text(client.get("/awards/mine"))
+    assert "<h1 class=\"h3 mb-1\">Awarded projects</h1>" in html
+    assert "Agreements, payment progress and next steps." in html
+    assert "Evening walks for older people" in html and "WH-2026-001" in html and "Wuhua elder care 2025" in html
+    assert "Grant amount" in html and "Agreement" in html and "Payment progress" in html and "Next step" in html
+    assert ">In force</span>" in html  # AgreementStatus.SIGNED
+    assert "Installments paid: 1 of 3" in html
+    _no_chinese(html)
+
+
+def test_project_reports_in_english(client, funded):
+    login(client, funded["owner"])
+    _english(client)
+    html = _text(client.get("/reports/"))
+    assert "<h1 class=\"h3 mb-1\">Project reports</h1>" in html
+    assert "Progress and final reports of awarded projects" in html
+    assert "Report type" in html and "Overdue only" in html and "All statuses" in html
+    assert "Reports: 2" in html
+    assert "Progress report" in html and "Final report" in html  # ReportKind labels
+    assert ">Overdue</span>" in html and "Rating: Good" in html and ">Accepted</span>" in html
+    assert "Evening walks for older people" in html and "Cuihu Volunteers" in html
+    _no_chinese(html)
+    award = _text(client.get(f"/reports/awards/{funded['award'].id}"))
+    assert "Reports" in award and "Fill in the report" in award and "Download the completion certificate" in award
+    assert "Installments" in award and "Installment 1" in award
+    _no_chinese(award)

@@ -91,7 +91,7 @@ def test_demo_data_survives_downgrade_to_the_first_revision_and_upgrade_back(emp
             finally:
                 db.session = original
         before = counts()
-        assert before[0] == 21 and before[2] >= 40  # 10 demo accounts + 11 experts
+        assert before[0] == 25 and before[2] >= 40  # 14 demo accounts + 11 experts
         script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
         downgrade(revision=script.get_base())
         assert counts() == before

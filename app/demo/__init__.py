@@ -19,6 +19,7 @@ from app.demo import data
 from app.demo.applications import load_applications
 from app.demo.calls import load_calls
 from app.demo.experts import load_experts
+from app.demo.money import load_funds, load_money
 from app.demo.reviews import load_reviews
 from app.extensions import db
 from app.funders.models import Funder, StaffMembership
@@ -214,10 +215,13 @@ def load() -> dict[str, int]:
     from werkzeug.security import generate_password_hash
 
     load_experts(counts, generate_password_hash(current_app.config["DEMO_PASSWORD"]))
+    load_funds(counts)
     load_reviews(counts)
+    load_money(counts)
     summary = {key: counts[key] for key in (
         "regions", "funders", "users", "staff_memberships", "organizations",
-        "org_memberships", "calls", "applications", "experts", "awards", "created")}
+        "org_memberships", "calls", "applications", "experts", "awards", "fund_sources",
+        "journal_entries", "created")}
     if summary["created"]:
         audit.record(None, "demo.load", object_type="demo", object_id="v1", after=summary)
     # Relationships loaded before the flushes (e.g. user.staff_memberships) are stale.

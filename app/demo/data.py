@@ -245,6 +245,15 @@ USERS: list[UserSpec] = [
              orgs=((APPLICANT_ORG, MemberRole.OWNER),)),
     UserSpec("member@gongyi.demo", "陈志明", "18787103365",
              orgs=((APPLICANT_ORG, MemberRole.MEMBER),)),
+    # Heads of organizations with awarded projects (agreements, reports, payments).
+    UserSpec("wuchenglu@gongyi.demo", "许文静", "13887659012",
+             orgs=(("五华区武成路社区社会工作服务站", MemberRole.OWNER),)),
+    UserSpec("huguo@gongyi.demo", "方建明", "13529871043",
+             orgs=(("五华区护国社区助残服务中心", MemberRole.OWNER),)),
+    UserSpec("daguan@gongyi.demo", "唐晓丽", "15108715539",
+             orgs=(("大观社区困境儿童关爱服务队", MemberRole.OWNER),)),
+    UserSpec("longxiang@gongyi.demo", "蒋国平", "13987604723",
+             orgs=(("昆明市五华区龙翔社区养老服务协会", MemberRole.OWNER),)),
     UserSpec("reviewer@gongyi.demo", "黄文斌", "13908710457"),
     UserSpec("chair@gongyi.demo", "孙丽萍", "13577016289"),
 ]

@@ -23,6 +23,7 @@ from app.awards.models import Award, Notice
 from app.calls import services as call_services
 from app.calls.models import Call, CallKind, CallStatus
 from app.demo.clock import beijing as _beijing, today as _today
+from app.demo.money import allocate_budget
 from app.extensions import db
 from app.funders.models import Funder
 from app.orgs.models import Organization
@@ -36,7 +37,7 @@ from app.reviews.models import (AssignmentStatus, Expert, PanelMember, ReviewAss
 
 REVIEWING_TITLE = "2026年五华区“三社联动”社区服务创投"
 NOTICE_TITLE = "2026年翠湖片区社区发展基金“邻里微光”小额资助"
-AWARDED_TITLE = "2026年省级福彩公益金支持社区社会组织服务项目"
+AWARDED_TITLE = "2026年五华区福彩公益金支持社区社会组织服务项目"
 TITLES = (REVIEWING_TITLE, NOTICE_TITLE, AWARDED_TITLE)
 APPLICANT_ORG = "昆明市五华区翠湖社区居家养老服务中心"
 
@@ -95,7 +96,7 @@ PROJECTS = {
         ("五华区护国社区助残服务中心", "残障家庭照护者喘息服务", 120000, ["disabled"],
          "为重度残障人士家庭提供临时照护和照护者减压小组。",
          "重度残障人士家庭照护者长期无休，身心压力大。"),
-        ("昆明市官渡区双凤社区居家养老服务中心", "双凤社区失能老人居家照护", 180000, ["elderly"],
+        (APPLICANT_ORG, "翠湖社区失能老人居家照护", 180000, ["elderly"],
          "为失能老人提供上门护理、康复训练和家属照护技能培训。",
          "社区失能、半失能老人86人，家庭照护能力不足。"),
         ("大观社区困境儿童关爱服务队", "困境儿童家庭教育支持", 100000, ["children", "poor_families"],
@@ -108,6 +109,14 @@ PROJECTS = {
          "为流动儿童开展社区融合小组、城市探索和心理支持。",
          "流动儿童对城市社区归属感低，易出现适应困难。"),
     ],
+}
+
+# Each project's quality (share of the rubric's points it earns, before each reviewer's
+# leniency and noise), in the order of PROJECTS.
+QUALITY = {
+    REVIEWING_TITLE: [0.84, 0.72, 0.78, 0.66, 0.58, 0.75],
+    NOTICE_TITLE: [0.88, 0.55, 0.66, 0.70, 0.80],
+    AWARDED_TITLE: [0.82, 0.76, 0.86, 0.70, 0.79, 0.50],
 }
 
 COMMENTS = {
@@ -185,6 +194,7 @@ def _open_and_screen(spec: dict, users: dict[str, User], counts: dict[str, int])
     call = call_services.create_call(officer, funder, dict(spec["data"], region_scope_id=region.id,
                                                            opens_at=opens, deadline_at=deadline))
     call_services.publish(officer, call, now=opens + timedelta(hours=1))
+    allocate_budget(call)
     counts["created"] += 1
     names = [p[0] for p in PROJECTS[spec["data"]["title"]]]
     orgs = {o.name: o for o in db.session.scalars(select(Organization).where(Organization.name.in_(names)))}
@@ -246,7 +256,7 @@ def _score(call: Call, *, leave_pending: set[str] = frozenset(), drafts: int = 0
     ``recuse`` declarations are conflicts (the application is reassigned), and ``drafts``
     sheets are only saved, not submitted."""
     rng = random.Random(seed)
-    quality = {a.id: 0.58 + 0.06 * ((a.id * 7) % 6) for a in call_applications(call)}
+    quality = dict(zip((a.id for a in call_applications(call)), QUALITY[call.title]))
     members = sorted({a.member.expert_id for a in _assignments(call)})
     leniency = {expert_id: (-0.14 if i == 1 else 0.03 * (i % 3)) for i, expert_id in enumerate(members)}
     for assignment in _assignments(call):
@@ -315,14 +325,15 @@ def _specs() -> list[dict]:
             },
         },
         {
-            "funder": "云南省民政厅", "officer": "officer@gongyi.demo", "region": "530000",
+            "funder": "昆明市五华区民政局", "officer": "district.officer@gongyi.demo", "region": "530102",
             "opens": _beijing(-150, 9), "deadline": _beijing(-110, 17),
             "data": {
                 "kind": CallKind.VENTURE, "title": AWARDED_TITLE,
-                "summary": "省级福彩公益金支持社区社会组织为困难群众、老年人、残疾人和儿童提供专业服务，"
+                "summary": "区级福彩公益金支持社区社会组织为困难群众、老年人、残疾人和儿童提供专业服务，"
                            "每个项目资助5万至20万元。",
-                "description": "评审：5位专家评分，采用标准分法消除评委宽严差异；拟立项名单公示5个工作日。",
-                "budget": "600000", "min_award": "50000", "max_award": "200000",
+                "description": "评审：5位专家评分，采用标准分法消除评委宽严差异；拟立项名单公示5个工作日。\n"
+                               "拨付：协议生效后拨付50%，中期报告通过后拨付40%，结项验收通过后拨付10%。",
+                "budget": "720000", "min_award": "50000", "max_award": "200000",
                 "management_cap_pct": 8, "reviewers_per_application": "5", "aggregation": "zscore",
                 "required_attachments": [],
             },
@@ -378,8 +389,8 @@ def _load_missing(existing: set[str], counts: dict[str, int]) -> None:
         _finish_review(call, officer)
         published = _beijing(-30, 9)
         notice = award_services.publish_notice(
-            officer, call, "经资格审查、专家评审，现将2026年省级福彩公益金支持项目拟立项名单予以公示。",
-            "0871-63123456（省民政厅慈善事业促进和社会工作处）", now=published)
+            officer, call, "经资格审查、专家评审，现将2026年五华区福彩公益金支持项目拟立项名单予以公示。",
+            "0871-63123456（五华区民政局社会组织管理科）", now=published)
         listed = [o for o in db.session.scalars(select(ReviewOutcome).where(ReviewOutcome.call_id == call.id)
                                                 .order_by(ReviewOutcome.rank)) if o.recommended]
         objection = award_services.file_objection(

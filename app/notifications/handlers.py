@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask_babel import force_locale
 
 from app.core.events import subscribe
-from app.notifications.services import (application_link, china_time, notify, organization_members,
-                                        program_officers, project_title, shorten)
+from app.notifications.services import (application_link, china_time, finance_officers, notify,
+                                        organization_members, program_officers, project_title, shorten)
 
 
 def _names(application) -> tuple[str, str, str]:
@@ -158,10 +158,10 @@ def on_awards_decided(call, awards=(), rejected=(), **_):
         project = project_title(application)
         body = (f"“{application.organization.name}”申报的项目《{project}》经公示，已在“{title}”中立项。\n"
                 f"立项编号：{award.number}\n资助金额：{format_fen(award.amount_fen)}\n"
-                f"请下载立项通知书，并按通知签订资助协议。")
+                f"请下载立项通知书和资助协议，签字盖章后上传协议签署件。")
         for member in organization_members(application.organization_id):
             notify(member, "award.awarded", f"项目已立项：{project}", body,
-                   f"/awards/{award.id}/notice.pdf", dedupe_key=f"award:{award.id}")
+                   f"/awards/{award.id}/agreement", dedupe_key=f"award:{award.id}")
     for application in rejected:
         project = project_title(application)
         body = (f"“{application.organization.name}”申报的项目《{project}》在“{title}”中未获立项。"
@@ -175,3 +175,79 @@ def on_awards_decided(call, awards=(), rejected=(), **_):
 def on_expert_declined(user, reason: str = "", **_):
     notify(user, "expert.declined", "专家库入库申请未通过",
            f"您申请加入专家库未获通过。\n原因：{reason}\n您可以修改专家资料后重新申请。", "/reviews/me")
+
+
+# --- agreements and disbursement (issue 5) ------------------------------------------------
+
+def _award_names(award) -> tuple[str, str]:
+    return award.number, project_title(award.application)
+
+
+@subscribe("agreement.uploaded")
+def on_agreement_uploaded(award, agreement=None, actor=None, **_):
+    number, project = _award_names(award)
+    for officer in program_officers(award.call.funder_id):
+        notify(officer, "agreement.uploaded", f"协议签署件待确认：{number}",
+               f"“{award.organization.name}”已上传项目《{project}》的协议签署件，请核对后确认生效或退回。",
+               f"/awards/{award.id}/agreement")
+
+
+@subscribe("agreement.refused")
+def on_agreement_refused(award, agreement=None, actor=None, reason: str = "", **_):
+    number, project = _award_names(award)
+    for member in organization_members(award.organization_id):
+        notify(member, "agreement.refused", f"协议签署件被退回：{number}",
+               f"项目《{project}》的协议签署件被资助方退回，请按意见重新上传。\n原因：{reason}",
+               f"/awards/{award.id}/agreement")
+
+
+@subscribe("agreement.signed")
+def on_agreement_signed(award, agreement=None, actor=None, **_):
+    number, project = _award_names(award)
+    for member in organization_members(award.organization_id):
+        notify(member, "agreement.signed", f"协议已生效：{number}",
+               f"项目《{project}》的协议已经资助方确认生效，首期资金将按拨付计划办理。请按协议约定按时提交中期和结项报告。",
+               f"/awards/{award.id}/agreement", dedupe_key=f"agreement-signed:{award.id}")
+
+
+@subscribe("installment.requested")
+def on_installment_requested(installment, actor=None, **_):
+    from app.core.money import format_fen
+
+    award = installment.award
+    number, project = _award_names(award)
+    who = actor.name if actor is not None else "项目主管"
+    for user in finance_officers(award.call.funder_id):
+        notify(user, "payment.requested", f"待审核拨付：{number} 第 {installment.position} 期",
+               f"{who}申请拨付项目《{project}》（{award.organization.name}）第 {installment.position} 期资金 "
+               f"{format_fen(installment.amount_fen)}，请审核付款。",
+               f"/finance/installments/{installment.id}/approve")
+
+
+@subscribe("payment.approved")
+def on_payment_approved(payment, actor=None, **_):
+    from app.core.money import format_fen
+
+    installment = payment.installment
+    award = installment.award
+    number, project = _award_names(award)
+    for member in organization_members(award.organization_id):
+        notify(member, "payment.paid", f"资助资金已拨付：{number} 第 {installment.position} 期",
+               f"项目《{project}》第 {installment.position} 期资金 {format_fen(payment.amount_fen)} 已于 "
+               f"{payment.paid_on.isoformat()} 拨付，付款凭证号 {payment.voucher_number}。",
+               f"/finance/payments/{payment.id}/voucher.pdf")
+
+
+# --- project reports (issue 5) -------------------------------------------------------------
+
+@subscribe("report.notice")
+def on_report_notice(report, audience: str, kind: str, title: str, body: str, link: str,
+                     dedupe_key=None, sent=None, **_):
+    """The reports domain writes its messages; this delivers them to the organization's
+    members or the call's program officers."""
+    award = report.award
+    users = (organization_members(award.organization_id) if audience == "members"
+             else program_officers(award.call.funder_id))
+    for user in users:
+        if notify(user, kind, title, body, link, dedupe_key=dedupe_key) is not None and sent is not None:
+            sent.append(user.id)

@@ -134,14 +134,26 @@ def organization_members(organization_id: int) -> list[User]:
         .order_by(User.id)).unique())
 
 
-def program_officers(funder_id: int) -> list[User]:
-    from app.funders.models import StaffMembership, StaffRole
+def staff_with_role(funder_id: int, role) -> list[User]:
+    from app.funders.models import StaffMembership
 
     return list(db.session.scalars(
         select(User).join(StaffMembership, StaffMembership.user_id == User.id)
-        .where(StaffMembership.funder_id == funder_id, StaffMembership.role == StaffRole.PROGRAM_OFFICER,
+        .where(StaffMembership.funder_id == funder_id, StaffMembership.role == role,
                User.is_active_account.is_(True))
         .order_by(User.id)).unique())
+
+
+def program_officers(funder_id: int) -> list[User]:
+    from app.funders.models import StaffRole
+
+    return staff_with_role(funder_id, StaffRole.PROGRAM_OFFICER)
+
+
+def finance_officers(funder_id: int) -> list[User]:
+    from app.funders.models import StaffRole
+
+    return staff_with_role(funder_id, StaffRole.FINANCE_OFFICER)
 
 
 def application_link(application) -> str:

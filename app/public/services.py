@@ -168,6 +168,63 @@ def officer_desk(user, now) -> list[CallDesk]:
     return desks
 
 
+@dataclass
+class MoneyDesk:
+    """Money and reports on the dashboard: what awaits the user (counts, a few queries)."""
+
+    awards: int = 0                  # awards of the user's organizations
+    agreements_to_sign: int = 0      # their agreements awaiting the signed scan
+    reports_to_write: int = 0        # their reports in draft or returned, due within 30 days or overdue
+    payments_to_approve: int = 0     # finance officers: installments requested
+    scans_to_confirm: int = 0        # program officers: uploaded scans to confirm
+    reports_to_review: int = 0       # program officers: submitted reports
+    is_staff: bool = False
+
+
+def money_desk(user, now=None) -> MoneyDesk | None:
+    from datetime import timedelta
+
+    from app.awards.models import Award
+    from app.money.models import Agreement, AgreementStatus, Installment, InstallmentStatus
+    from app.reports.models import Report, ReportStatus
+
+    org_ids = [m.organization_id for m in user.org_memberships]
+    roles: dict[int, set] = {}
+    for m in user.staff_memberships:
+        roles.setdefault(m.funder_id, set()).add(m.role.value)
+    if not org_ids and not roles:
+        return None
+    desk = MoneyDesk(is_staff=bool(roles))
+    today = (now or utcnow()).date()
+    if org_ids:
+        desk.awards = db.session.scalar(select(func.count(Award.id)).where(Award.organization_id.in_(org_ids))) or 0
+        desk.agreements_to_sign = db.session.scalar(
+            select(func.count(Agreement.id)).join(Award, Award.id == Agreement.award_id)
+            .where(Award.organization_id.in_(org_ids), Agreement.status == AgreementStatus.GENERATED)) or 0
+        desk.reports_to_write = db.session.scalar(
+            select(func.count(Report.id)).join(Award, Award.id == Report.award_id)
+            .where(Award.organization_id.in_(org_ids),
+                   Report.status.in_([ReportStatus.DRAFT, ReportStatus.RETURNED]),
+                   Report.due_on <= today + timedelta(days=30))) or 0
+    finance = [f for f, r in roles.items() if "finance_officer" in r]
+    officer = [f for f, r in roles.items() if "program_officer" in r]
+    if finance:
+        desk.payments_to_approve = db.session.scalar(
+            select(func.count(Installment.id)).join(Award, Award.id == Installment.award_id)
+            .join(Call, Call.id == Award.call_id)
+            .where(Installment.status == InstallmentStatus.REQUESTED, Call.funder_id.in_(finance))) or 0
+    if officer:
+        desk.scans_to_confirm = db.session.scalar(
+            select(func.count(Agreement.id)).join(Award, Award.id == Agreement.award_id)
+            .join(Call, Call.id == Award.call_id)
+            .where(Agreement.status == AgreementStatus.UPLOADED, Call.funder_id.in_(officer))) or 0
+        desk.reports_to_review = db.session.scalar(
+            select(func.count(Report.id)).join(Award, Award.id == Report.award_id)
+            .join(Call, Call.id == Award.call_id)
+            .where(Report.status == ReportStatus.SUBMITTED, Call.funder_id.in_(officer))) or 0
+    return desk
+
+
 def dashboard_for(user, now=None) -> dict:
     now = now or utcnow()
     applications = list(db.session.scalars(
@@ -180,6 +237,7 @@ def dashboard_for(user, now=None) -> dict:
         "desks": officer_desk(user, now),
         "expert": (expert := expert_of(user)),
         "review_tasks": review_tasks(user) if expert is not None else None,
+        "money": money_desk(user, now),
         "now": now,
     }
 

@@ -95,7 +95,7 @@ def panel_finalize(call_id: int):
     require_action_form()
     outcomes = service.finalize(current_user, panel)   # out of order → 409 with the counts
     db.session.commit()
-    flash(_("评审已结束：%(n)s 个项目的最终得分和排名已生成，项目官员将据此确定推荐名单。", n=len(outcomes)), "success")
+    flash(_("评审已结束：%(n)s 个项目的最终得分和排名已生成，项目主管将据此确定推荐名单。", n=len(outcomes)), "success")
     return redirect(url_for("reviews.chair", call_id=call.id))
 
 

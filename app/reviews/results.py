@@ -284,7 +284,7 @@ class Matrix:
         if not self.rows:
             return _("本轮没有进入评审的项目。")
         if self.not_in_review:
-            return _("有 %(n)s 个项目尚未进入评审，请项目官员先完成评审分配。", n=len(self.not_in_review))
+            return _("有 %(n)s 个项目尚未进入评审，请项目主管先完成评审分配。", n=len(self.not_in_review))
         problems = []
         if self.missing_sheets:
             problems.append(_("还有 %(n)s 份评分未提交（涉及 %(apps)s 个项目）",

@@ -314,7 +314,7 @@ def summary_xlsx(panel: Panel, *, blind: bool, now: datetime | None = None) -> b
         if data.finalized:
             _put(ws, r, col + 5, _("推荐") if row.recommended else _("不推荐"), align="center", fill=fill)
             _put(ws, r, col + 6, _yuan(row.amount_fen or 0), number_format=MONEY_FORMAT, align="right", fill=fill)
-            reason = row.reason + (_("（金额经项目官员调整）") if row.adjusted else "")
+            reason = row.reason + (_("（金额经项目主管调整）") if row.adjusted else "")
             if row.tie_break:
                 reason += "；" + row.tie_break
             _put(ws, r, col + 7, reason, wrap=True, fill=fill)
@@ -495,7 +495,7 @@ def summary_pdf(panel: Panel, *, blind: bool, now: datetime | None = None) -> by
         sd = score_text(row.sd) + ("\n" + _("（分歧）") if row.disagreement else "")
         cells += [f"{row.submitted}/{row.assigned}", sd, score_text(row.score), format_fen(row.requested_fen)]
         if data.finalized:
-            reason = row.reason + (_("（金额经项目官员调整）") if row.adjusted else "")
+            reason = row.reason + (_("（金额经项目主管调整）") if row.adjusted else "")
             if row.tie_break:
                 reason += "；" + row.tie_break
             cells += [format_fen(row.amount_fen) if row.recommended else "—", reason]

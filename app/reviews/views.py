@@ -144,7 +144,7 @@ def my_expert_profile():
             pending = expert.approved_at is None
             db.session.commit()
             if applying and pending:
-                flash(_("您的申请已提交，项目官员审核通过后您将正式加入专家库。"), "success")
+                flash(_("您的申请已提交，项目主管审核通过后您将正式加入专家库。"), "success")
             elif applying:
                 flash(_("您已加入专家库。"), "success")
             else:

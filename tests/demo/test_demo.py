@@ -152,8 +152,9 @@ STAFF = [
     ("auditor@gongyi.demo", "昆明市五华区民政局", StaffRole.AUDITOR),
     ("foundation@gongyi.demo", "昆明市五华区社区发展基金会", StaffRole.PROGRAM_OFFICER),
 ]
+ORG_HEADS = ["wuchenglu@gongyi.demo", "huguo@gongyi.demo", "daguan@gongyi.demo", "longxiang@gongyi.demo"]
 ALL_EMAILS = ["admin@gongyi.demo", *(row[0] for row in STAFF), "applicant@gongyi.demo",
-              "member@gongyi.demo", "reviewer@gongyi.demo", "chair@gongyi.demo"]
+              "member@gongyi.demo", *ORG_HEADS, "reviewer@gongyi.demo", "chair@gongyi.demo"]
 
 
 @pytest.mark.parametrize("email", ALL_EMAILS)
@@ -352,3 +353,39 @@ def test_demo_review_rounds_reviewing_notice_and_awarded(db, loaded):
     assert db.session.scalar(select(func.count(Objection.id)).join(Notice).where(
         Notice.call_id == awarded.id, Objection.status == ObjectionStatus.OPEN)) == 0
     assert loaded["awards"] == len(awards)
+
+
+def test_demo_money_balances_and_every_installment_state(db, loaded):
+    """Issue 5: after the whole demo load every journal entry sums to zero; the awarded
+    round has installments waiting, due, requested, paid and withheld, reports submitted,
+    accepted, returned and failed, a refund; the community fund holds its donations."""
+    from app.awards.models import Award
+    from app.money import ledger
+    from app.money.models import (AccountKind, Agreement, AgreementStatus, Donation, DonationStatus,
+                                  FundSource, Installment, InstallmentStatus, JournalLine, Payment, Refund)
+    from app.reports.models import Report, ReportStatus
+
+    assert ledger.unbalanced_entries() == []
+    assert db.session.scalar(select(func.sum(JournalLine.amount_fen))) == 0
+    assert {i.status for i in db.session.scalars(select(Installment))} == set(InstallmentStatus)
+    assert {r.status for r in db.session.scalars(select(Report))} >= {
+        ReportStatus.SUBMITTED, ReportStatus.ACCEPTED, ReportStatus.RETURNED, ReportStatus.FAILED}
+    agreements = {a.status for a in db.session.scalars(select(Agreement))}
+    assert agreements == {AgreementStatus.GENERATED, AgreementStatus.SIGNED}
+    # The applicant's own award waits for its signed scan.
+    owner_award = db.session.scalar(select(Award).join(Award.organization).where(
+        Award.organization.has(name="昆明市五华区翠湖社区居家养老服务中心")))
+    assert db.session.scalar(select(Agreement.status).where(Agreement.award_id == owner_award.id)) \
+        == AgreementStatus.GENERATED
+    # Money paid = the payments in force; nothing paid beyond what was awarded.
+    paid = ledger.balance(AccountKind.PAID)
+    assert paid == db.session.scalar(select(func.sum(Payment.amount_fen)).where(Payment.reversed_entry_id.is_(None)))
+    for award in db.session.scalars(select(Award)):
+        assert ledger.balance(AccountKind.PAID, award_id=award.id) <= award.amount_fen
+    refund = db.session.scalar(select(Refund))
+    assert refund is not None and ledger.balance(AccountKind.REFUNDED) == -refund.amount_fen
+    fund = db.session.scalar(select(FundSource).where(FundSource.accepts_donations.is_(True)))
+    donated = db.session.scalar(select(func.sum(Donation.amount_fen)).where(
+        Donation.fund_source_id == fund.id, Donation.status == DonationStatus.PAID))
+    assert donated > 0 and -ledger.balance(AccountKind.DONATIONS, fund_source_id=fund.id) == donated
+    assert loaded["fund_sources"] == 4

@@ -38,3 +38,27 @@ def test_notify_due_sends_once_and_prints_only_the_count(app, db, outbox):
 def test_notify_due_with_nothing_to_do(app, db):
     result = app.test_cli_runner().invoke(args=["notify", "due"])
     assert result.exit_code == 0 and result.output == "sent 0 reminders\n"
+
+
+def test_notify_due_also_reminds_of_project_reports_due_soon(app, db):
+    """A progress report due in three days reminds the organization's members, once."""
+    from datetime import date
+
+    from app.applications.models import ApplicationStatus
+    from app.money.models import AgreementStatus
+    from tests.factories import make_agreement, make_award, make_report
+
+    owner = make_user()
+    org = make_org(owner=owner)
+    call = make_call(make_funder(), status=CallStatus.AWARDED)
+    award = make_award(make_application(call, org, status=ApplicationStatus.AWARDED))
+    agreement = make_agreement(award, status=AgreementStatus.SIGNED)
+    # Half-way through the term in three days: the progress report is due then.
+    agreement.starts_on, agreement.ends_on = date.today() - timedelta(days=180), date.today() + timedelta(days=186)
+    make_report(award, due_on=date.today() + timedelta(days=3))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["notify", "due"])
+    assert result.exit_code == 0 and result.output == "sent 1 reminders\n", result.output
+    note = db.session.scalar(select(Notification).where(Notification.user_id == owner.id))
+    assert "中期报告" in note.title
+    assert runner.invoke(args=["notify", "due"]).output == "sent 0 reminders\n"

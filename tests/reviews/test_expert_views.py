@@ -131,7 +131,7 @@ def test_apply_then_officer_approves_then_suspends(client, people):
     expert = experts.expert_of(user)
     assert expert.status == ExpertStatus.PENDING and [a.name for a in expert.affiliations] == ["翠湖邻里互助会"]
     page = client.get("/reviews/me").get_data(as_text=True)
-    assert "等待项目官员审核" in page and 'value="翠湖邻里互助会"' in page
+    assert "等待项目主管审核" in page and 'value="翠湖邻里互助会"' in page
 
     # The applicant cannot approve themself.
     assert client.post(f"/reviews/experts/{expert.id}/approve").status_code == 403

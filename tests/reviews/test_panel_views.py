@@ -84,7 +84,7 @@ def test_staff_who_only_look_see_no_actions(client, w):
     for role in (StaffRole.AUDITOR, StaffRole.FINANCE_OFFICER):
         login(client, make_staff(w["funder"], role))
         body = _body(client.get(_url(w["call"])))
-        assert "张敏" in body and "由项目官员进行" in body
+        assert "张敏" in body and "由项目主管进行" in body
         assert "/panel/draw" not in body and "自动分配（" not in body and "设为组长" not in body
 
 
