@@ -78,6 +78,8 @@ class Config:
     # as published each year by the State Council (e.g. "2026-10-01,2026-10-02").
     PUBLIC_HOLIDAYS = _dates("PUBLIC_HOLIDAYS")
     MAKEUP_WORKDAYS = _dates("MAKEUP_WORKDAYS")
+    # Open data (360Giving): grant ids are 360G-<prefix>-<award id>.
+    OPEN_DATA_PREFIX = os.environ.get("OPEN_DATA_PREFIX", "gongyi")
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "gongyi-demo-2026")
     # Online donations (Stripe Checkout). Without the keys the donate button explains that
     # online giving is not configured. STRIPE_API_BASE empty = Stripe's real API (tests

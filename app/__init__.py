@@ -153,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.awards import bp as awards_bp
     from app.money import bp as money_bp
     from app.reports import bp as reports_bp
+    from app.transparency import bp as transparency_bp
     from app.calls import bp as calls_bp
     from app.notifications import bp as notifications_bp
     from app.orgs import bp as orgs_bp
@@ -173,6 +174,9 @@ def _register_blueprints(app: Flask) -> None:
     # /awards/<id>/agreement…, /stripe/webhook; reports live under /reports.
     app.register_blueprint(money_bp)
     app.register_blueprint(reports_bp, url_prefix="/reports")
+    # Public project pages (/projects/…), disclosure (/disclosure/…), open data (/open-data/…),
+    # the Atom feed (/feed.atom).
+    app.register_blueprint(transparency_bp)
 
 
 def _register_template_helpers(app: Flask) -> None:
