@@ -365,7 +365,7 @@ def matrix(panel: Panel) -> Matrix:
 def _lock(panel: Panel) -> None:
     """Re-read the panel under a row lock (PostgreSQL): finalizing and recomputing the
     outcomes of one panel happen one at a time, so a double click cannot write twice."""
-    db.session.refresh(panel, with_for_update=True)
+    db.session.refresh(panel, with_for_update={"of": Panel})
 
 
 # --------------------------------------------------------------------------- reopen
