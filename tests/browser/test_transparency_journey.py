@@ -36,7 +36,7 @@ def test_public_follows_a_project_to_its_money(page, live_server, browser):
     expect(page.get_by_role("heading", name="资助项目", exact=True)).to_be_visible()
     page.get_by_label("资金来源类型").select_option("welfare_lottery")
     page.get_by_role("button", name="搜索").click()
-    expect(page.get_by_role("link", name="长者助餐项目")).to_be_visible()
+    expect(page.get_by_role("table").get_by_role("link", name="长者助餐项目")).to_be_visible()
     expect(page.get_by_role("link", name="儿童课后托管项目")).to_have_count(0)
     shot(page, "97-transparency-projects")
 
