@@ -325,8 +325,11 @@ class ReturnForm(BaseForm):
         day = self.due_on.data
         if day is None:
             return None
-        return datetime.combine(day + timedelta(days=1), time(0, 0), CHINA).astimezone(timezone.utc) \
-            - timedelta(seconds=1)
+        try:
+            return datetime.combine(day + timedelta(days=1), time(0, 0), CHINA).astimezone(timezone.utc) \
+                - timedelta(seconds=1)
+        except OverflowError:  # 9999-12-31: beyond any allowed deadline, which the service says
+            return datetime.max.replace(tzinfo=timezone.utc)
 
 
 # --- list filters (GET, no CSRF) -----------------------------------------------------

@@ -533,12 +533,22 @@ def journal_query(fund_ids: Sequence[int], *, kind: EntryKind | None = None, fun
                                                      JournalLine.fund_source_id.in_(wanted)))
     if kind is not None:
         stmt = stmt.where(JournalEntry.kind == kind)
+    # A bound at the edge of the calendar (0001-01-01, 9999-12-31) cannot be shifted to UTC:
+    # it excludes nothing, so it is dropped.
     if date_from is not None:
-        start = datetime.combine(date_from, time.min, tzinfo=CHINA).astimezone(timezone.utc)
-        stmt = stmt.where(JournalEntry.posted_at >= start)
+        try:
+            start = datetime.combine(date_from, time.min, tzinfo=CHINA).astimezone(timezone.utc)
+        except OverflowError:
+            start = None
+        if start is not None:
+            stmt = stmt.where(JournalEntry.posted_at >= start)
     if date_to is not None:
-        end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=CHINA).astimezone(timezone.utc)
-        stmt = stmt.where(JournalEntry.posted_at < end)
+        try:
+            end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=CHINA).astimezone(timezone.utc)
+        except OverflowError:
+            end = None
+        if end is not None:
+            stmt = stmt.where(JournalEntry.posted_at < end)
     return stmt.order_by(JournalEntry.id.desc())
 
 

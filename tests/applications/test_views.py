@@ -457,6 +457,10 @@ def test_return_needs_a_reason_and_a_future_date(client, w):
     client.post(f"/applications/{application.id}/return", data={"reason": "补充材料", "due_on": "2001-01-01"})
     assert "补正期限" in _body(client.get(f"/applications/{application.id}"))
     client.post(f"/applications/{application.id}/return", data={"reason": "补充材料", "due_on": "not-a-date"})
+    # The last representable day (found by the form fuzzer: its next midnight overflowed).
+    resp = client.post(f"/applications/{application.id}/return", data={"reason": "补充材料", "due_on": "9999-12-31"})
+    assert resp.status_code < 500
+    assert "补正期限不能超过" in _body(client.get(f"/applications/{application.id}"))
     assert _db.session.get(Application, application.id).status == ApplicationStatus.SUBMITTED
     assert _audits() == before
 

@@ -228,3 +228,18 @@ def test_call_funds_page(client, db, w):
     login(client, w["auditor"])
     body = client.get(f"/finance/calls/{w['call'].id}").get_data(as_text=True)
     assert "2026年福彩公益金" in body and "¥20,000.00" in body and "银龄饭桌" in body and "未落实" in body
+
+
+def test_journal_dates_at_the_edge_of_the_calendar_are_not_an_error(client, db):
+    """0001-01-01 and 9999-12-31 cannot be shifted to UTC; the bounds are dropped, not a 500."""
+    from app.funders.models import StaffRole
+    from tests.conftest import login
+    from tests.factories import make_fund_source, make_funder, make_staff
+
+    funder = make_funder()
+    make_fund_source(funder, amount_fen=100_000, name="边界日期测试资金")
+    login(client, make_staff(funder, StaffRole.FINANCE_OFFICER))
+    for query in ("date_from=0001-01-01", "date_to=9999-12-31", "date_from=0001-01-01&date_to=9999-12-31"):
+        resp = client.get(f"/finance/journal?{query}")
+        assert resp.status_code == 200, query
+        assert "边界日期测试资金" in resp.get_data(as_text=True)
