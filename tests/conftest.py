@@ -134,3 +134,18 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", _before)
 
     return counter
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres_only`` race threads against real row locks (SELECT … FOR
+    UPDATE, partial unique indexes under concurrent commits). SQLite admits one writer at a
+    time and ignores FOR UPDATE, so on SQLite there is nothing to race and they are left
+    out; `make test` runs the whole suite again on PostgreSQL, where they run, and with
+    CI=true an unreachable PostgreSQL fails the run. This is the only place tests are
+    skipped."""
+    if (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="concurrency test: runs in the PostgreSQL pass of make test")
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)

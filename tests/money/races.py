@@ -5,7 +5,6 @@ again afterwards with TRUNCATE (the append-only audit log included: TRUNCATE fir
 trigger)."""
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter
 
@@ -19,12 +18,8 @@ from app.extensions import db as _db
 
 THREADS = 8
 
-# Apply to a module: `pytestmark = POSTGRES_ONLY`.
-POSTGRES_ONLY = [
-    pytest.mark.postgres_only,
-    pytest.mark.skipif(not (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"),
-                       reason="concurrency tests run on PostgreSQL (TEST_DATABASE_URL)"),
-]
+# Apply to a module: `pytestmark = POSTGRES_ONLY` (tests/conftest.py says why and when they run).
+POSTGRES_ONLY = pytest.mark.postgres_only
 
 
 @pytest.fixture

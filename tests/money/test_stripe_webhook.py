@@ -213,8 +213,6 @@ def test_event_with_odd_shapes_does_not_fail(client, fund, stripe_on):
 # --- racing deliveries (PostgreSQL) ------------------------------------------------------------
 
 @pytest.mark.postgres_only
-@pytest.mark.skipif(not (__import__("os").environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"),
-                    reason="concurrency tests run on PostgreSQL (TEST_DATABASE_URL)")
 def test_racing_deliveries_credit_exactly_once(app, fake_stripe, monkeypatch):
     """Eight deliveries at the same instant — four retries of one event and four other
     events for the same paid session — each in its own session, committed for real: one
