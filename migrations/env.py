@@ -92,6 +92,17 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # On SQLite, batch operations rebuild a table (create a copy, move the rows, drop the
+        # old one, rename); with foreign keys enforced, dropping a table other rows refer to
+        # fails. SQLite's documented procedure for schema changes: switch enforcement off
+        # (outside a transaction), migrate, then check every foreign key before switching it
+        # back on.
+        # The app issues BEGIN itself on SQLite (app/__init__.py), so the PRAGMAs go to the raw
+        # DB-API connection outside any transaction.
+        sqlite = connection.dialect.name == "sqlite"
+        raw = connection.connection.dbapi_connection if sqlite else None
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -100,6 +111,13 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            raw.execute("PRAGMA foreign_keys=ON")
+            if raw.execute("PRAGMA foreign_keys").fetchone()[0] != 1:
+                raise RuntimeError("could not switch foreign key enforcement back on")
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:10]}")
 
 
 if context.is_offline_mode():

@@ -61,6 +61,9 @@ class Call(db.Model):
         CheckConstraint("pass_line BETWEEN 0 AND 100", name="pass_line_range"),
         CheckConstraint("disagreement_threshold BETWEEN 0 AND 100", name="disagreement_range"),
         CheckConstraint("notice_working_days BETWEEN 1 AND 30", name="notice_days_range"),
+        CheckConstraint("min_credit_score IS NULL OR min_credit_score BETWEEN 0 AND 100",
+                        name="min_credit_score_range"),
+        CheckConstraint("credit_bonus_max BETWEEN 0 AND 10", name="credit_bonus_range"),
     )
 
     ALLOWED: ClassVar[dict] = {
@@ -95,6 +98,12 @@ class Call(db.Model):
     min_org_age_months: Mapped[int] = mapped_column(Integer, default=0)
     min_evaluation_grade: Mapped[EvaluationGrade | None] = mapped_column(enum_type(EvaluationGrade, 10))
     require_normal_credit: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The organization's platform credit (信用分, app/orgs/credit.py) as an eligibility rule:
+    # None = not used; otherwise the score must be at least this on the screening date.
+    min_credit_score: Mapped[int | None] = mapped_column(Integer)
+    # …and as a score bonus: up to this many points added to the panel's final score
+    # (0 = none); the share of it an organization gets follows its credit grade.
+    credit_bonus_max: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     max_applications_per_org: Mapped[int] = mapped_column(Integer, default=1)
     required_attachments: Mapped[list] = mapped_column(JSON, default=list)
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())

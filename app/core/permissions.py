@@ -406,3 +406,18 @@ def _report_view(user, report) -> bool:
 def _report_review(user, report) -> bool:
     """Accept, return or fail a report and rate it: program officers."""
     return "program_officer" in _roles(user, _award_funder(report.award))
+
+
+# --- transparency: credit and breaches (issue 6) --------------------------------------
+
+@rule("breach.record")
+def _breach_record(user, award) -> bool:
+    """Record a breach of an award's agreement (违约), which bars the organization from the
+    funder's calls: the call's program officers."""
+    return "program_officer" in _roles(user, _award_funder(award))
+
+
+@rule("debarment.lift")
+def _debarment_lift(user, debarment) -> bool:
+    """Lift a bar early, with a reason: the barring funder's program officers."""
+    return "program_officer" in _roles(user, debarment.funder_id)

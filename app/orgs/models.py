@@ -209,9 +209,10 @@ class Invitation(db.Model):
 
 
 class Debarment(db.Model):
-    """A bar from a funder's calls after a breach of agreement (违约): by default three years
-    (SPEC §3.2). Eligibility screening refuses an organization barred by the call's funder
-    on the screening date."""
+    """A breach of agreement (违约) and the bar from the funder's calls that follows it: by
+    default three years (SPEC §3.2). Eligibility screening refuses an organization barred by
+    the call's funder on the screening date; the breach also lowers the organization's credit
+    (app/orgs/credit.py). A bar lifted early keeps its row (lifted_on, lift_reason)."""
 
     __tablename__ = "debarment"
     __table_args__ = (CheckConstraint("ends_on > starts_on", name="period_order"),)
@@ -222,10 +223,24 @@ class Debarment(db.Model):
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(500))
+    # The award whose agreement was breached (None for a bar recorded without one).
+    award_id: Mapped[int | None] = mapped_column(ForeignKey("award.id", ondelete="SET NULL"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Lifted early (解除): the bar ends on this day; the breach itself stays on the record.
+    lifted_on: Mapped[date | None] = mapped_column(Date)
+    lift_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     funder = relationship("Funder")
+    award = relationship("Award")
+
+    @property
+    def effective_end(self) -> date:
+        """The first day the organization may apply again."""
+        if self.lifted_on is not None and self.lifted_on < self.ends_on:
+            return max(self.lifted_on, self.starts_on)
+        return self.ends_on
 
     def active_on(self, day: date) -> bool:
-        return self.starts_on <= day < self.ends_on
+        return self.starts_on <= day < self.effective_end

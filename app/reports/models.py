@@ -55,6 +55,11 @@ class Report(db.Model):
     # Beneficiaries served by target group: {"elderly": 120, ...} (ServiceTarget values).
     beneficiaries: Mapped[dict] = mapped_column(JSON, default=dict)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The first submission: a report is late when this falls after the due date (Asia/Shanghai),
+    # whatever happens after a return. Read by the organization's credit (app/orgs/credit.py).
+    first_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # How many times the officer returned it for correction (退回修改次数).
+    times_returned: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

@@ -584,7 +584,8 @@ def submit(actor: Any, report: Report, now: datetime | None = None) -> Report:
         raise ValidationError(_("报告还不完整：%(missing)s", missing=" ".join(missing)), field="narrative")
     resubmission = report.status == ReportStatus.RETURNED
     _move(actor, report, EDITABLE, ReportStatus.SUBMITTED,
-          {"submitted_at": now, "submitted_by_id": getattr(actor, "id", None)})
+          {"submitted_at": now, "submitted_by_id": getattr(actor, "id", None),
+           "first_submitted_at": func.coalesce(Report.first_submitted_at, now)})
     _tell_officers(report, resubmission)
     return report
 
@@ -632,7 +633,8 @@ def return_report(actor: Any, report: Report, reason: Any, now: datetime | None 
         raise Conflict(_("只有待审核的报告才能退回（当前状态：%(status)s）。", status=report.status.label))
     reason = _reason(reason, _("退回原因"))
     _move(actor, report, (ReportStatus.SUBMITTED,), ReportStatus.RETURNED,
-          {"reviewed_at": now, "reviewed_by_id": getattr(actor, "id", None), "review_comment": reason},
+          {"reviewed_at": now, "reviewed_by_id": getattr(actor, "id", None), "review_comment": reason,
+           "times_returned": Report.times_returned + 1},
           reason=reason)
     _tell_members(report, "report.returned", N_("%(kind)s被退回修改：%(project)s"),
                   N_("“%(org)s”的项目《%(project)s》%(kind)s被退回修改。\n退回原因：%(comment)s\n请修改后重新提交。"),

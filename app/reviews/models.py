@@ -313,7 +313,10 @@ class ReviewOutcome(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), unique=True)
-    final_score: Mapped[Decimal] = mapped_column(Numeric(7, 2))
+    final_score: Mapped[Decimal] = mapped_column(Numeric(7, 2))   # panel score + credit bonus
+    # Points added for the organization's credit (call.credit_bonus_max), fixed when the
+    # outcome row is first computed; the panel's own score is final_score - credit_bonus.
+    credit_bonus: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"), server_default="0")
     rank: Mapped[int] = mapped_column(Integer)
     reviewer_count: Mapped[int] = mapped_column(Integer)
     sd: Mapped[Decimal] = mapped_column(Numeric(7, 2))

@@ -258,9 +258,12 @@ def test_return_and_resubmit(db, project):
     progress, _final = _submitted_progress(project)
     with pytest.raises(ValidationError):
         services.return_report(project.officer, progress, "  ")
+    first_submission = progress.first_submitted_at
+    assert first_submission is not None and progress.times_returned == 0
     services.return_report(project.officer, progress, "请补充志愿者探访的签到记录。")
     assert progress.status == ReportStatus.RETURNED
     assert progress.review_comment == "请补充志愿者探访的签到记录。"
+    assert progress.times_returned == 1
     body = _notifications(project.owner, "report.returned")[0].body
     assert "请补充志愿者探访的签到记录" in body
     data = full_data(progress)
@@ -269,6 +272,8 @@ def test_return_and_resubmit(db, project):
     services.submit(project.owner, progress)
     assert progress.status == ReportStatus.SUBMITTED
     assert "重新提交" in _notifications(project.officer, "report.submitted")[-1].body
+    # Lateness is judged on the first submission: resubmitting does not move it.
+    assert progress.first_submitted_at == first_submission and progress.times_returned == 1
     actions = [e.after["status"] for e in services.history(progress)]
     assert actions == ["submitted", "returned", "submitted"]
 
