@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether
@@ -59,7 +60,10 @@ class SealPlace(Flowable):
 
 
 def _clause(number: int, title: str) -> list[Flowable]:
-    return pdf.heading(_("第%(n)s条　%(title)s", n="一二三四五六七八九十"[number - 1], title=title),
+    # Chinese counts articles in Chinese numerals (第一条), other languages in figures (Article 1).
+    chinese = str(get_locale() or "zh_CN").startswith("zh")
+    numeral = "一二三四五六七八九十"[number - 1] if chinese else str(number)
+    return pdf.heading(_("第%(n)s条　%(title)s", n=numeral, title=title),
                        "subheading", min_space_mm=25)
 
 

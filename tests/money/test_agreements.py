@@ -365,6 +365,18 @@ def test_the_venture_agreement_pdf(db, s, tmp_path):
         assert expected in text, expected
 
 
+def test_articles_are_numbered_in_the_reader_s_language(app, db, s, tmp_path):
+    from flask_babel import force_locale
+
+    agreement = service.generate(s.officer, s.award, NOW)
+    chinese = pdf_text(render_agreement(agreement, now=NOW), tmp_path)
+    assert "第一条" in chinese and "第二条" in chinese and "Article1" not in chinese
+    with force_locale("en"):
+        english = pdf_text(render_agreement(agreement, now=NOW), tmp_path)
+    assert "Article1" in english and "Article2" in english
+    assert "Article一" not in english and "第一条" not in english
+
+
 def test_the_purchase_contract_pdf_lists_the_fund_sources(db, tmp_path):
     scene = make_scene(CallKind.PURCHASE)
     fund = make_fund_source(scene.funder, name="2026年区级政府购买服务资金", kind=FundSourceKind.GOVERNMENT_PURCHASE)
