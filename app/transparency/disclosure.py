@@ -48,12 +48,22 @@ class IndexRow:
     figures: FundRow
 
 
+def money_moving():
+    """The condition "the fund source has money moving (any journal line)": the fund sources
+    the public disclosure, the statistics and the API show."""
+    return select(JournalLine.id).where(JournalLine.fund_source_id == FundSource.id).exists()
+
+
+def disclosed_funds_query():
+    """Fund sources the public disclosure lists, newest fiscal year first."""
+    return (select(FundSource).where(money_moving())
+            .order_by(FundSource.fiscal_year.desc(), FundSource.funder_id, FundSource.id))
+
+
 def disclosure_index() -> list[IndexRow]:
     """Fund sources with money moving (any journal line), newest fiscal year first, with
     their figures — two queries."""
-    funds = list(db.session.scalars(
-        select(FundSource).where(select(JournalLine.id).where(JournalLine.fund_source_id == FundSource.id).exists())
-        .order_by(FundSource.fiscal_year.desc(), FundSource.funder_id, FundSource.id)))
+    funds = list(db.session.scalars(disclosed_funds_query()))
     return [IndexRow(row.fund, row) for row in fund_rows(funds)]
 
 
