@@ -24,6 +24,7 @@ from sqlalchemy import select
 from app.applications.models import ACTIVE_STATUSES, Application
 from app.core.money import format_fen
 from app.extensions import db
+from app.orgs import credit as org_credit
 from app.orgs.models import CreditStatus, Debarment, LegalStatus
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -52,6 +53,9 @@ class Facts:
     debarments: dict[tuple[int, int], list[Debarment]] = field(default_factory=dict)
     # (application id, title) of the submitted, active applications per (organization id, call id).
     active_applications: dict[tuple[int, int], list[tuple[int, str]]] = field(default_factory=dict)
+    # The credit records (app.orgs.credit) of the organizations applying to calls that set a
+    # minimum credit score; None when no call in the batch does.
+    credit: org_credit.Records | None = None
 
 
 @dataclass
@@ -159,6 +163,22 @@ def _credit_status(s: Subject):
     if status == CreditStatus.NORMAL:
         return True, _("信用状态正常。")
     return False, _("信用状态为“%(status)s”，本征集要求信用状态正常。", status=status.label)
+
+
+@rule("credit_score", _l("信用分"))
+def _credit_score(s: Subject):
+    minimum = s.call.min_credit_score
+    if minimum is None:
+        return None
+    records = s.facts.credit
+    if records is None or s.org.id not in records.organization_ids:
+        records = org_credit.load_records([s.org.id])
+    a = org_credit.evaluate(records, s.org.id, s.today)
+    barred = _("，正被禁止申报") if a.active_bars else ""
+    return a.score >= minimum, _(
+        "平台信用分 %(score)s 分（%(grade)s %(label)s%(barred)s，按 %(today)s 计算），要求不低于 %(minimum)s 分。",
+        score=a.score, grade=a.grade.value, label=a.grade.label, barred=barred, today=s.today.isoformat(),
+        minimum=minimum)
 
 
 @rule("evaluation_grade", _l("评估等级"))
@@ -303,7 +323,9 @@ def _one_per_org(s: Subject):
 # --- running them ----------------------------------------------------------------------
 
 def gather_facts(applications: list[Application]) -> Facts:
-    """Bars and other applications for all `applications` in two queries."""
+    """Bars and other applications for all `applications` in two queries, plus the credit
+    records (three more, whatever the number) when a call of the batch sets a minimum
+    credit score."""
     facts = Facts()
     if not applications:
         return facts
@@ -322,6 +344,9 @@ def gather_facts(applications: list[Application]) -> Facts:
         .order_by(Application.id)).all()
     for app_id, org_id, call_id, title in rows:
         facts.active_applications.setdefault((org_id, call_id), []).append((app_id, title))
+    rated = {a.organization_id for a in applications if a.call.min_credit_score is not None}
+    if rated:
+        facts.credit = org_credit.load_records(rated)
     return facts
 
 

@@ -312,6 +312,7 @@ class NoticeRow:
     fund_source: str
     cancelled: bool
     communities: list[str] = field(default_factory=list)
+    credit_bonus: Decimal = Decimal("0")   # included in final_score (Call.credit_bonus_max)
 
     @property
     def title(self) -> str:
@@ -355,7 +356,7 @@ def notice_rows(call: Call, all_outcomes: list[ReviewOutcome] | None = None) -> 
             rank=outcome.rank, application=application, final_score=outcome.final_score,
             amount_fen=outcome.amount_fen, fund_source=fund_source,
             cancelled=outcome.cancelled_by_objection,
-            communities=[c.name for c in application.communities]))
+            communities=[c.name for c in application.communities], credit_bonus=outcome.credit_bonus))
     return rows
 
 

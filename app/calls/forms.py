@@ -94,6 +94,12 @@ class CallForm(BaseForm):
                                        description=_l("默认不限：新成立和备案的组织没有评估等级。"))
     require_normal_credit = BooleanField(_l("要求信用状态正常"), default=True)
     max_applications_per_org = _int_text(_l("每个组织可申报项目数"), default="1")
+    min_credit_score = _int_text(_l("最低信用分（可选）"), default="",
+                                 description=_l("0–100 的整数；留空表示不把平台信用分作为申报条件。"
+                                                "形式审查时按审查当天的信用分判断。"))
+    credit_bonus_max = _int_text(_l("信用加分上限"), max_len=3, default="0",
+                                 description=_l("0–10 的整数，0 表示不加分。信用等级 A 加满分、B 加一半、C 和 D 不加，"
+                                                "加在评审专家的面板得分上，入围分数线按加分后的最终得分比较。"))
     required_attachments = TextAreaField(_l("必须提交的附件"), validators=[Length(max=1500, message=_l("内容过长。"))],
                                          description=_l("每行一个，例如：登记证书或备案证明。"), render_kw={"rows": 3})
     opens_at = DateTimeLocalField(_l("开始时间（北京时间）"), format=_DT_FORMATS,
@@ -141,6 +147,8 @@ class CallForm(BaseForm):
             "min_evaluation_grade": call.min_evaluation_grade.value if call.min_evaluation_grade else "",
             "require_normal_credit": call.require_normal_credit,
             "max_applications_per_org": str(call.max_applications_per_org),
+            "min_credit_score": "" if call.min_credit_score is None else str(call.min_credit_score),
+            "credit_bonus_max": str(call.credit_bonus_max or 0),
             "required_attachments": "\n".join(call.required_attachments or []),
             "opens_at": _to_local(call.opens_at), "deadline_at": _to_local(call.deadline_at),
             "reviewers_per_application": str(call.reviewers_per_application),
@@ -166,6 +174,8 @@ class CallForm(BaseForm):
             "min_evaluation_grade": self.min_evaluation_grade.data or None,
             "require_normal_credit": bool(self.require_normal_credit.data),
             "max_applications_per_org": self.max_applications_per_org.data or "1",
+            "min_credit_score": self.min_credit_score.data or None,
+            "credit_bonus_max": self.credit_bonus_max.data or "0",
             "required_attachments": self.required_attachments.data or "",
             "opens_at": _to_utc(self.opens_at.data), "deadline_at": _to_utc(self.deadline_at.data),
             "reviewers_per_application": self.reviewers_per_application.data or "5",

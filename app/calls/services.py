@@ -44,6 +44,7 @@ DEFAULT_INSTALLMENTS = [
 MAX_CRITERIA = 12
 MAX_STEPS = 6
 MAX_LIST_ITEMS = 20
+MAX_CREDIT_BONUS = 10
 
 # Fields an officer may still change once the call is published.
 EDITABLE_WHEN_OPEN = {"summary", "description", "deadline_at"}
@@ -165,6 +166,7 @@ def clean_call(funder: Funder, data: dict) -> dict:
                                  else _enum(EvaluationGrade, grade, "min_evaluation_grade", _("请选择有效的评估等级。")))
     v["require_normal_credit"] = bool(data.get("require_normal_credit", True))
     v["max_applications_per_org"] = _int(data, "max_applications_per_org", _("每个组织可申报数"), 1, 20, 1)
+    v.update(clean_credit_rules(data))
     v["required_attachments"] = _str_list(data.get("required_attachments"), "required_attachments", _("必须提交的附件"))
     v["categories"] = _enum_list(Category, data.get("categories"), "categories", _("组织类别选项无效。"))
     v["service_targets"] = _enum_list(ServiceTarget, data.get("service_targets"), "service_targets",
@@ -183,9 +185,23 @@ def clean_call(funder: Funder, data: dict) -> dict:
     return v
 
 
+def clean_credit_rules(data: dict) -> dict:
+    """The organization credit as an eligibility rule (min_credit_score: None = off, else
+    0..100) and as a score bonus (credit_bonus_max: 0..10 whole points, 0 = off)."""
+    minimum = data.get("min_credit_score")
+    if isinstance(minimum, str):
+        minimum = minimum.strip() or None
+    return {
+        "min_credit_score": (None if minimum is None else
+                             _int({"min_credit_score": minimum}, "min_credit_score", _("最低信用分"), 0, 100)),
+        "credit_bonus_max": _int(data, "credit_bonus_max", _("信用加分上限"), 0, MAX_CREDIT_BONUS, 0),
+    }
+
+
 def _snapshot(call: Call) -> dict:
     return {
         "title": call.title, "kind": call.kind, "region_scope_id": call.region_scope_id,
+        "min_credit_score": call.min_credit_score, "credit_bonus_max": call.credit_bonus_max,
         "budget_fen": call.budget_fen, "min_award_fen": call.min_award_fen,
         "max_award_fen": call.max_award_fen, "deadline_at": call.deadline_at,
         "opens_at": call.opens_at, "summary": call.summary,
@@ -225,6 +241,18 @@ def update_call(actor: Any, call: Call, data: dict) -> Call:
     _apply(call, clean_call(call.funder, data))
     db.session.flush()
     audit.record(actor, "call.update", call, before=before, after=_snapshot(call))
+    return call
+
+
+def set_credit_rules(actor: Any, call: Call, min_credit_score: Any, credit_bonus_max: Any) -> Call:
+    """Set only the credit rules of a draft call (the rest of its rules unchanged)."""
+    _require_draft(call)
+    before = {"min_credit_score": call.min_credit_score, "credit_bonus_max": call.credit_bonus_max}
+    values = clean_credit_rules({"min_credit_score": min_credit_score, "credit_bonus_max": credit_bonus_max})
+    call.min_credit_score = values["min_credit_score"]
+    call.credit_bonus_max = values["credit_bonus_max"]
+    db.session.flush()
+    audit.record(actor, "call.credit_rules", call, before=before, after=values)
     return call
 
 

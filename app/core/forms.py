@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import re
 
+from typing import Any
+
 from flask import abort
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.validators import Regexp
@@ -20,6 +23,22 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def clean_reason(value: Any, what: str, max_len: int = 500) -> str:
+    """A required written reason (退回、撤销、违约…): trimmed, without control characters, at
+    most `max_len` characters; otherwise a ValidationError on the field "reason" naming `what`."""
+    from app.core.errors import ValidationError
+
+    reason = value.strip() if isinstance(value, str) else ""
+    if not reason:
+        raise ValidationError(_("请填写%(what)s。", what=what), field="reason")
+    if CONTROL_CHARS.search(reason):
+        raise ValidationError(_("%(what)s不能包含控制字符。", what=what), field="reason")
+    if len(reason) > max_len:
+        raise ValidationError(_("%(what)s不能超过 %(n)s 个字（现在 %(len)s 个字）。", what=what, n=max_len,
+                                len=len(reason)), field="reason")
+    return reason
 
 
 def clean_search(text: str | None, limit: int = 100) -> str:

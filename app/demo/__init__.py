@@ -18,6 +18,7 @@ from app.core.db import utcnow
 from app.demo import data
 from app.demo.applications import load_applications
 from app.demo.calls import load_calls
+from app.demo.credit import load_credit
 from app.demo.experts import load_experts
 from app.demo.money import load_funds, load_money
 from app.demo.reviews import load_reviews
@@ -218,6 +219,7 @@ def load() -> dict[str, int]:
     load_funds(counts)
     load_reviews(counts)
     load_money(counts)
+    load_credit(counts)
     summary = {key: counts[key] for key in (
         "regions", "funders", "users", "staff_memberships", "organizations",
         "org_memberships", "calls", "applications", "experts", "awards", "fund_sources",

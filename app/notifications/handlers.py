@@ -251,3 +251,38 @@ def on_report_notice(report, audience: str, kind: str, title: str, body: str, li
     for user in users:
         if notify(user, kind, title, body, link, dedupe_key=dedupe_key) is not None and sent is not None:
             sent.append(user.id)
+
+
+# --- credit: breaches and bars (issue 6) -----------------------------------------------------
+
+def _org_name(debarment) -> str:
+    from app.extensions import db
+    from app.orgs.models import Organization
+
+    return db.session.get(Organization, debarment.organization_id).name
+
+
+@subscribe("breach.recorded")
+def on_breach_recorded(debarment, award=None, actor=None, **_):
+    funder = debarment.funder.name
+    if award is not None:
+        number, project = _award_names(award)
+        what = f"项目《{project}》（{number}）的资助协议"
+    else:
+        what = "资助协议"
+    for member in organization_members(debarment.organization_id):
+        notify(member, "breach.recorded", f"违约记录：{funder}",
+               f"{funder}记录了“{_org_name(debarment)}”违反{what}。\n违约情况：{debarment.reason}\n"
+               f"{debarment.starts_on.isoformat()} 至 {debarment.ends_on.isoformat()}（不含）期间不能申报{funder}的征集；"
+               f"违约记录计入平台信用分。",
+               f"/orgs/{debarment.organization_id}/credit", dedupe_key=f"breach:{debarment.id}")
+
+
+@subscribe("debarment.lifted")
+def on_debarment_lifted(debarment, actor=None, **_):
+    funder = debarment.funder.name
+    for member in organization_members(debarment.organization_id):
+        notify(member, "debarment.lifted", f"禁止申报已提前解除：{funder}",
+               f"{funder}已于 {debarment.lifted_on.isoformat()} 提前解除对“{_org_name(debarment)}”的禁止申报。\n"
+               f"解除原因：{debarment.lift_reason}\n违约记录仍保留在信用记录中。",
+               f"/orgs/{debarment.organization_id}/credit", dedupe_key=f"debarment-lifted:{debarment.id}")

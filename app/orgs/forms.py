@@ -196,3 +196,25 @@ class DirectoryFilterForm(BaseForm):
         """The filters as URL arguments (for pagination links)."""
         return {name: getattr(self, name).data for name in ("q", "category", "region", "target", "legal_status")
                 if getattr(self, name).data}
+
+
+class BreachForm(BaseForm):
+    """记录违约 (app.orgs.breaches.record_breach checks every rule; the form only bounds lengths)."""
+
+    reason = TextAreaField(_l("违约情况"), validators=[DataRequired(_l("请填写违约情况。")),
+                                                   Length(max=500, message=_l("违约情况不能超过 500 个字。"))],
+                           render_kw={"rows": 4, "maxlength": 500},
+                           description=_l("写明违反了协议的哪一条、事实和依据，将在组织的信用页面公开。"))
+    starts_on = StringField(_l("违约日期"), validators=[Length(max=10, message=_l("请按 年-月-日 填写，如 2026-03-31。"))],
+                            render_kw={"type": "date"},
+                            description=_l("默认今天；不能晚于今天。禁止申报期从这一天开始。"))
+    years = StringField(_l("禁止申报年限（年）"), default="3",
+                        validators=[Length(max=2, message=_l("请填写 1 到 5 之间的整数。"))],
+                        render_kw={"inputmode": "numeric"},
+                        description=_l("默认 3 年，可填 1 到 5 年。期间不能申报本资助方的征集。"))
+
+
+class LiftForm(BaseForm):
+    reason = TextAreaField(_l("解除原因"), validators=[DataRequired(_l("请填写解除原因。")),
+                                                   Length(max=500, message=_l("解除原因不能超过 500 个字。"))],
+                           render_kw={"rows": 2, "maxlength": 500})

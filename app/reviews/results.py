@@ -27,7 +27,7 @@ staff); the results (results.view) carry no per-reviewer score.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -43,12 +43,13 @@ from app.core.db import MAX_ID, utcnow
 from app.core.enums import LabeledEnum, N_
 from app.core.errors import Conflict, ValidationError
 from app.core.events import emit
-from app.core.forms import CONTROL_CHARS
+from app.core.forms import clean_reason
 from app.core.money import fen_to_input, format_fen, parse_yuan
 from app.core.pdf import local_time
 from app.core.permissions import can, require
 from app.core.states import transition
 from app.extensions import db
+from app.orgs import credit as org_credit
 from app.orgs.models import Organization
 from app.reviews import aggregation
 from app.reviews.blind import identity_terms, is_blind, reviewer_label
@@ -56,6 +57,7 @@ from app.reviews.models import (AssignmentStatus, Panel, PanelMember, ReviewAssi
                                 ScoreSheet, SheetStatus)
 
 REASON_MAX = 500
+_ZERO = Decimal("0.00")
 _S = ApplicationStatus
 # Applications that went into review and were not withdrawn or screened out.
 REVIEW_STATUSES = (_S.ELIGIBLE, _S.UNDER_REVIEW, _S.SCORED, _S.RECOMMENDED, _S.NOT_RECOMMENDED,
@@ -370,17 +372,6 @@ def _lock(panel: Panel) -> None:
 
 # --------------------------------------------------------------------------- reopen
 
-def _clean_reason(reason: Any, *, what: str) -> str:
-    reason = reason.strip() if isinstance(reason, str) else ""
-    if not reason:
-        raise ValidationError(_("请填写%(what)s。", what=what), field="reason")
-    if CONTROL_CHARS.search(reason):
-        raise ValidationError(_("%(what)s不能包含控制字符。", what=what), field="reason")
-    if len(reason) > REASON_MAX:
-        raise ValidationError(_("%(what)s不能超过 %(n)s 个字。", what=what, n=REASON_MAX), field="reason")
-    return reason
-
-
 def reopen_problem(panel: Panel) -> str | None:
     """Why no submitted score can be reopened now (None: they can)."""
     if panel.is_finalized:
@@ -402,7 +393,7 @@ def reopen_sheet(actor: Any, sheet: ScoreSheet, reason: str | None, *, now: date
         raise Conflict(_("这份评分尚未提交，无需退回。"))
     if assignment.status == AssignmentStatus.RECUSED:
         raise Conflict(_("该评审任务已回避，不能退回评分。"))
-    reason = _clean_reason(reason, what=_("退回理由"))
+    reason = clean_reason(reason, _("退回理由"), REASON_MAX)
     now = now or utcnow()
     before = {"status": sheet.status, "submitted_at": sheet.submitted_at, "total": sheet.total,
               "reopen_count": sheet.reopen_count}
@@ -461,14 +452,17 @@ def compute_outcomes(call: Call, actor: Any = None, *, now: datetime | None = No
         select(ReviewOutcome).where(ReviewOutcome.call_id == call.id))}
     facts = [aggregation.ApplicationFacts(a.id, a.requested_fen) for a in applications]
     criteria = _criteria(call)
-    results = aggregation.aggregate(call.aggregation.value, sheets, criteria, facts,
-                                    disagreement_threshold=call.disagreement_threshold)
+    now = now or utcnow()
+    panel_results = aggregation.aggregate(call.aggregation.value, sheets, criteria, facts,
+                                          disagreement_threshold=call.disagreement_threshold)
+    bonuses = credit_bonuses(call, applications, existing, now)
+    # Ranking and the pass line see the total: the panel's score plus the credit bonus.
+    results = [replace(r, final_score=r.final_score + bonuses.get(r.application_id, _ZERO)) for r in panel_results]
     ranked = aggregation.rank(results, criteria, facts)
     amounts = {app_id: o.adjusted_fen for app_id, o in existing.items()
                if o.adjusted_fen is not None and app_id in by_id}
     recommendations = aggregation.recommend(ranked, call.budget_fen, call.pass_line, amounts)
     result_of = {r.application_id: r for r in results}
-    now = now or utcnow()
     out = []
     for rec in recommendations:
         result = result_of[rec.application_id]
@@ -477,6 +471,7 @@ def compute_outcomes(call: Call, actor: Any = None, *, now: datetime | None = No
             outcome = ReviewOutcome(call_id=call.id, application_id=rec.application_id)
             db.session.add(outcome)
         outcome.final_score = result.final_score
+        outcome.credit_bonus = bonuses.get(rec.application_id, _ZERO)
         outcome.rank = rec.rank
         outcome.reviewer_count = result.reviewer_count
         outcome.sd = result.sd
@@ -492,8 +487,24 @@ def compute_outcomes(call: Call, actor: Any = None, *, now: datetime | None = No
     db.session.flush()
     audit.record(actor, "review_outcome.compute", call, after={
         "method": call.aggregation.value, "budget_fen": call.budget_fen, "pass_line": call.pass_line,
-        "outcomes": [[o.application_id, o.rank, str(o.final_score), o.recommended, o.amount_fen] for o in out]})
+        "credit_bonus_max": call.credit_bonus_max,
+        "outcomes": [[o.application_id, o.rank, str(o.final_score), o.recommended, o.amount_fen] for o in out],
+        "credit_bonus": {o.application_id: str(o.credit_bonus) for o in out if o.credit_bonus}})
     return out
+
+
+def credit_bonuses(call: Call, applications: list[Application], existing: dict[int, ReviewOutcome],
+                   now: datetime) -> dict[int, Decimal]:
+    """The credit bonus of each application (call.credit_bonus_max, app.orgs.credit): an
+    outcome row already computed keeps its bonus; the others get their organization's on the
+    day of `now` (Asia/Shanghai). Three queries for the whole call, none without a bonus."""
+    bonuses = {app_id: Decimal(o.credit_bonus or 0) for app_id, o in existing.items()}
+    new = [a for a in applications if a.id not in bonuses]
+    if new and call.credit_bonus_max:
+        assessments = org_credit.assess_many({a.organization_id for a in new}, org_credit.china_date(now))
+        for a in new:
+            bonuses[a.id] = assessments[a.organization_id].bonus(call.credit_bonus_max)
+    return {app_id: b for app_id, b in bonuses.items() if b}
 
 
 @dataclass
@@ -570,15 +581,15 @@ def outcomes(call: Call) -> Results:
                                for g in group) if len(group) > 1 else 0)))
     scores = [o.final_score for o in stored]
     if len(set(scores)) != len(scores):
-        notes = _tie_notes(call)
+        notes = _tie_notes(call, {o.application_id: o.credit_bonus for o in stored if o.credit_bonus})
         for row in rows:
             row.tie_break = notes.get(row.outcome.application_id)
     return Results(call, rows)
 
 
-def _tie_notes(call: Call) -> dict[int, str | None]:
+def _tie_notes(call: Call, bonuses: dict[int, Decimal] | None = None) -> dict[int, str | None]:
     """Tie-break notes from the ranking of the panel's sheets (they need the per-criterion
-    means, which are not stored)."""
+    means, which are not stored), with the stored credit bonuses added as when ranked."""
     panel = panel_for(call)
     if panel is None:
         return {}
@@ -592,6 +603,8 @@ def _tie_notes(call: Call) -> dict[int, str | None]:
     criteria = _criteria(call)
     results = aggregation.aggregate(call.aggregation.value, sheets, criteria, facts,
                                     disagreement_threshold=call.disagreement_threshold)
+    bonuses = bonuses or {}
+    results = [replace(r, final_score=r.final_score + bonuses.get(r.application_id, _ZERO)) for r in results]
     return {r.application_id: r.tie_break for r in aggregation.rank(results, criteria, facts)}
 
 
@@ -647,7 +660,7 @@ def adjust_amount(actor: Any, outcome: ReviewOutcome, amount: str | int | None, 
                               field="amount")
     if fen == requested:
         raise ValidationError(_("调整后的金额与申请金额相同；如需按申请金额推荐，请取消调整。"), field="amount")
-    reason = _clean_reason(reason, what=_("调整理由"))
+    reason = clean_reason(reason, _("调整理由"), REASON_MAX)
     before = {"adjusted_fen": outcome.adjusted_fen, "adjust_reason": outcome.adjust_reason,
               "amount_fen": outcome.amount_fen, "recommended": outcome.recommended}
     outcome.adjusted_fen = fen

@@ -55,7 +55,7 @@ def attach(application, kind):
 
 def test_rules_are_ordered_and_keyed_stably():
     assert [r.key for r in RULES] == [
-        "legal_status", "org_age", "credit_status", "evaluation_grade", "category", "service_targets",
+        "legal_status", "org_age", "credit_status", "credit_score", "evaluation_grade", "category", "service_targets",
         "home_community", "service_communities", "requested_amount", "management_share", "matching_funds",
         "attachments", "not_barred", "one_per_org"]
 

@@ -8,6 +8,7 @@ cB, organization Y (its owner is "applicant of another org"), funder G covering 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from app.funders.models import StaffRole
 from app.regions.models import RegionLevel
@@ -185,8 +186,18 @@ def build_world() -> World:
     donation.status, donation.receipt_number, donation.paid_at = DonationStatus.PAID, "JZ-TEST-0001", now
     db.session.flush()
 
+    # Credit (issue 6): an active bar (breach) of organization X by funder F on the award.
+    from app.orgs.models import Debarment
+
+    today = date.today()
+    debarment = Debarment(organization_id=org_x.id, funder_id=funder_f.id, starts_on=today - timedelta(days=10),
+                          ends_on=today + timedelta(days=3 * 365), reason="未按协议开展服务，擅自变更资金用途。",
+                          award_id=award.id, created_by_id=u["officer"].id)
+    db.session.add(debarment)
+    db.session.flush()
+
     w.objects.update(
-        fund=fund, agreement=agreement, inst_paid=inst_paid, inst_requested=inst_requested,
+        debarment=debarment, fund=fund, agreement=agreement, inst_paid=inst_paid, inst_requested=inst_requested,
         inst_waiting=inst_waiting, payment=payment, report=report, fund_donations=fund_donations,
         donation=donation,
     )
