@@ -41,6 +41,8 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "")
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # The read-only JSON API (/api/v1/): requests per client and endpoint.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads"))
     # A whole request above MAX_CONTENT_LENGTH answers 413; one file above
     # UPLOAD_MAX_FILE_BYTES is refused with a message (app/core/uploads.py).

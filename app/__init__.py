@@ -148,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
     # Before any rule is added: rules bind their converters when they are created.
     app.url_map.converters["int"] = _IdConverter
     from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
     from app.applications import bp as applications_bp
     from app.auth import bp as auth_bp
     from app.awards import bp as awards_bp
@@ -177,6 +178,8 @@ def _register_blueprints(app: Flask) -> None:
     # Public project pages (/projects/…), disclosure (/disclosure/…), open data (/open-data/…),
     # the Atom feed (/feed.atom).
     app.register_blueprint(transparency_bp)
+    # The read-only JSON API (/api/v1/…) with its OpenAPI document.
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -102,12 +102,13 @@ from tests.security import (routes_agreements, routes_applications, routes_attac
                             routes_awards, routes_chair, routes_disbursement, routes_documents,
                             routes_donations, routes_money, routes_notifications, routes_panels,
                             routes_opendata, routes_reports, routes_reviews, routes_scoring,
-                            routes_screening, routes_transparency)
+                            routes_screening, routes_transparency, routes_statistics, routes_api,
+                            routes_credit)
 
 for _part in (routes_applications, routes_attachments, routes_documents, routes_notifications, routes_reviews,
               routes_screening, routes_panels, routes_scoring, routes_chair, routes_awards, routes_money,
               routes_agreements, routes_disbursement, routes_reports, routes_donations, routes_transparency,
-              routes_opendata):
+              routes_opendata, routes_statistics, routes_api, routes_credit):
     _clash = set(_part.ROUTES) & set(ROUTES)
     assert not _clash, f"endpoints listed twice: {_clash}"
     ROUTES.update(_part.ROUTES)
