@@ -1,4 +1,3 @@
-from urllib.parse import urlsplit
 
 from flask import (current_app, flash, redirect, render_template, request, session,
                    url_for)
@@ -11,19 +10,12 @@ from app.auth.forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm, P
                             ReauthForm, RegisterForm, ResetPasswordForm)
 from app.core.errors import ValidationError
 from app.core.forms import ActionForm, require_action_form
+from app.core.urls import safe_next
 from app.extensions import db, limiter
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next") or request.form.get("next") or ""
-    parts = urlsplit(target)
-    # Browsers read "/\\host" as "//host"; a line break in a Location header is refused
-    # by Werkzeug (a 500) and a control character has no place in a path.
-    unsafe = "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target)
-    if (target.startswith("/") and not target.startswith("//") and not unsafe
-            and not parts.netloc and not parts.scheme):
-        return target
-    return default
+    return safe_next(request.args.get("next") or request.form.get("next") or "", default)
 
 
 def _start_session(user, remember: bool) -> None:

@@ -19,6 +19,7 @@ from app.core.errors import Conflict, DomainError
 from app.core.forms import ActionForm
 from app.core.money import fen_to_input, format_fen
 from app.core.permissions import can, require
+from app.core.urls import safe_next
 from app.extensions import db
 from app.funders.models import Funder
 from app.money import bp
@@ -56,12 +57,6 @@ def _visible_funders() -> list[Funder]:
 
 def _status(err: DomainError) -> int:
     return 409 if isinstance(err, Conflict) else 200
-
-
-def _safe_next(target: str | None, default: str) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 # --------------------------------------------------------------------------- finance home
@@ -365,7 +360,7 @@ def entry_reverse(entry_id: int):
     if not service.may_reverse(current_user, funder):
         abort(403)
     form = ReverseForm()
-    back = _safe_next(form.next.data, url_for("money.journal"))
+    back = safe_next(form.next.data, url_for("money.journal"))
     if not form.validate_on_submit():
         message = next((e for errs in form.errors.values() for e in errs), _("请填写冲正原因。"))
         flash(str(message), "danger")

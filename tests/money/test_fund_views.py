@@ -190,6 +190,16 @@ def test_reverse_needs_a_fresh_login_and_a_safe_next(client, db, w):
     assert client.post(f"/finance/entries/{other_entry}/reverse", data={"reason": "x"}).status_code == 403
 
 
+@pytest.mark.parametrize("target", ["/\r\nSet-Cookie: x=1", "/\\evil.example", "https://evil.example/", "/ok\x00"])
+def test_reverse_with_an_unsafe_next_goes_to_the_journal(client, db, w, target):
+    """Found by the form fuzzer: a line break in `next` made the redirect itself a 500."""
+    entry_id = db.session.scalar(select(JournalEntry.id).where(JournalEntry.kind == EntryKind.APPROPRIATION,
+                                                               JournalEntry.source_id == w["fund"].id))
+    login(client, w["finance"])
+    resp = client.post(f"/finance/entries/{entry_id}/reverse", data={"reason": "拨入有误", "next": target})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/finance/journal")
+
+
 def test_journal_filters_and_pagination(client, db, w, app):
     ledger.allocate(None, w["fund"], w["call"], 100)
     login(client, w["auditor"])
