@@ -4,3 +4,5 @@ from flask import Blueprint
 bp = Blueprint("awards", __name__)
 
 from app.awards import views  # noqa: E402,F401
+from app.awards import breach_views  # noqa: E402,F401
+from app.awards import credit_records  # noqa: E402,F401  (its part of the credit record)

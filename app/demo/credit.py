@@ -14,7 +14,7 @@ from app.calls import services as call_services
 from app.calls.models import Call, CallStatus
 from app.demo.clock import today as _today
 from app.extensions import db
-from app.orgs import breaches
+from app.awards import breaches
 from app.orgs.models import Debarment
 from app.reports.models import Report, ReportKind, ReportStatus
 

@@ -24,10 +24,14 @@ The rule (the constants below; the credit page explains it in Chinese):
 
 The staff-only credit status (活动异常名录 / 严重违法失信名单) is not part of the score.
 
-The records are read by `load_records` in three queries for any number of organizations;
-`evaluate` is pure, so screening can load once and judge each application on its own date.
-The credit reads reports, awards and objections, which live in higher domains: those models
-are imported inside the loader, not at module level (orgs must not import them on load).
+The records are read by `load_records` in a constant number of queries for any number of
+organizations (three, four when a breach names an award); `evaluate` is pure, so screening can
+load once and judge each application on its own date.
+
+Reports, awards and objections live in higher domains, and a lower domain never imports a
+higher one (ARCHITECTURE): those domains contribute their part of the records through
+`record_source` (app/reports/credit_records.py, app/awards/credit_records.py); this module
+reads only its own Debarment rows.
 """
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -164,7 +168,39 @@ class Records:
     organization_ids: frozenset[int]
     reports: dict[int, list[_ReportRow]] = field(default_factory=lambda: defaultdict(list))
     objections: dict[int, list[_ObjectionRow]] = field(default_factory=lambda: defaultdict(list))
-    bars: dict[int, list[tuple[Debarment, str | None]]] = field(default_factory=lambda: defaultdict(list))
+    bars: dict[int, list[Debarment]] = field(default_factory=lambda: defaultdict(list))
+    # The project title of each award a breach names (filled by the awards domain).
+    award_titles: dict[int, str] = field(default_factory=dict)
+
+    def add_report(self, organization_id: int, *, award_id: int, title: str, kind_label: str, status: str,
+                   rating: str | None, rating_label: str | None, due_on: date, first_submitted: datetime | None,
+                   reviewed: datetime | None, times_returned: int) -> None:
+        """A report of one of the organization's awards (rating only when it counts: the
+        report was accepted or failed with a rating)."""
+        self.reports[organization_id].append(_ReportRow(
+            award_id=award_id, title=title, kind_label=kind_label, status=status, rating=rating,
+            rating_label=rating_label, due_on=due_on, first_submitted=china_date(first_submitted),
+            reviewed=china_date(reviewed), times_returned=times_returned or 0))
+
+    def add_upheld_objection(self, organization_id: int, *, call_id: int, title: str,
+                             answered: datetime | None) -> None:
+        self.objections[organization_id].append(_ObjectionRow(call_id, title, china_date(answered)))
+
+
+RecordSource = Callable[[frozenset[int], Records], None]
+_SOURCES: dict[str, RecordSource] = {}
+
+
+def record_source(name: str) -> Callable[[RecordSource], RecordSource]:
+    """Register a higher domain's loader: ``fn(organization_ids, records)`` adds its rows to
+    `records` in one query (whatever the number of organizations)."""
+    def register(fn: RecordSource) -> RecordSource:
+        if name in _SOURCES:
+            raise RuntimeError(f"credit record source {name} registered twice")
+        _SOURCES[name] = fn
+        return fn
+
+    return register
 
 
 def china_date(moment: datetime | None) -> date | None:
@@ -195,46 +231,20 @@ def window_start(today: date) -> date:
 
 
 def load_records(organization_ids: Iterable[int]) -> Records:
-    from app.applications.models import Application
-    from app.awards.models import Award, Objection, ObjectionStatus
-    from app.reports.models import Report, ReportRating, ReportStatus
-
+    """The records of `organization_ids`: the bars here, the rest from the registered sources."""
+    if not _SOURCES:
+        raise RuntimeError("no credit record sources registered (the reports and awards packages are not loaded)")
     ids = frozenset(int(i) for i in organization_ids)
     records = Records(ids)
     if not ids:
         return records
-    rows = db.session.execute(
-        select(Award.organization_id, Award.id, Application.title, Report.kind, Report.status, Report.rating,
-               Report.due_on, Report.first_submitted_at, Report.submitted_at, Report.reviewed_at,
-               Report.times_returned)
-        .join(Award, Award.id == Report.award_id)
-        .join(Application, Application.id == Award.application_id)
-        .where(Award.organization_id.in_(ids))
-        .order_by(Report.id)).all()
-    for org_id, award_id, title, kind, status, rating, due_on, first, submitted, reviewed, returned in rows:
-        rated = status in (ReportStatus.ACCEPTED, ReportStatus.FAILED) and rating is not None
-        records.reports[org_id].append(_ReportRow(
-            award_id=award_id, title=title, kind_label=kind.label, status=status.value,
-            rating=ReportRating(rating).value if rated else None,
-            rating_label=ReportRating(rating).label if rated else None,
-            due_on=due_on, first_submitted=china_date(first or submitted), reviewed=china_date(reviewed),
-            times_returned=returned or 0))
-    rows = db.session.execute(
-        select(Application.organization_id, Application.call_id, Application.title, Objection.answered_at)
-        .join(Application, Application.id == Objection.application_id)
-        .where(Objection.status == ObjectionStatus.UPHELD, Application.organization_id.in_(ids))
-        .order_by(Objection.id)).all()
-    for org_id, call_id, title, answered in rows:
-        records.objections[org_id].append(_ObjectionRow(call_id, title, china_date(answered)))
-    rows = db.session.execute(
-        select(Debarment, Application.title)
-        .outerjoin(Award, Award.id == Debarment.award_id)
-        .outerjoin(Application, Application.id == Award.application_id)
-        .where(Debarment.organization_id.in_(ids))
-        .options(joinedload(Debarment.funder))
+    bars = db.session.scalars(
+        select(Debarment).where(Debarment.organization_id.in_(ids)).options(joinedload(Debarment.funder))
         .order_by(Debarment.starts_on.desc(), Debarment.id.desc())).unique().all()
-    for bar, title in rows:
-        records.bars[bar.organization_id].append((bar, title))
+    for bar in bars:
+        records.bars[bar.organization_id].append(bar)
+    for name in sorted(_SOURCES):
+        _SOURCES[name](ids, records)
     return records
 
 
@@ -290,7 +300,8 @@ def evaluate(records: Records, organization_id: int, today: date) -> Assessment:
                                       _("公示期间对《%(title)s》的异议经核实成立。", title=o.title),
                                       notice_call_id=o.call_id))
     bars = records.bars.get(organization_id, [])
-    for bar, title in bars:
+    for bar in bars:
+        title = records.award_titles.get(bar.award_id) if bar.award_id is not None else None
         if counts_on(bar.starts_on):
             what = _("《%(title)s》的资助协议", title=title) if title else _("资助协议")
             events.append(CreditEvent(bar.starts_on, CreditEventKind.BREACH, BREACH_POINTS,
@@ -311,11 +322,11 @@ def evaluate(records: Records, organization_id: int, today: date) -> Assessment:
             counts[e.kind] += 1
     raw = BASE + sum(e.points for e in events)
     score = max(MIN_SCORE, min(MAX_SCORE, raw))
-    active = [bar for bar, _title in bars if bar.active_on(today)]
+    active = [bar for bar in bars if bar.active_on(today)]
     events.sort(key=lambda e: (e.day is not None, e.day or date.min), reverse=True)
     return Assessment(organization_id=organization_id, today=today, window_start=start, score=score,
                       raw_score=raw, grade=grade_for(score, bool(active)), events=events, counts=dict(counts),
-                      active_bars=active, breaches=[bar for bar, _title in bars])
+                      active_bars=active, breaches=list(bars))
 
 
 def assess_many(organization_ids: Iterable[int], today: date) -> dict[int, Assessment]:

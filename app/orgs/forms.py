@@ -199,7 +199,7 @@ class DirectoryFilterForm(BaseForm):
 
 
 class BreachForm(BaseForm):
-    """记录违约 (app.orgs.breaches.record_breach checks every rule; the form only bounds lengths)."""
+    """记录违约 (app.awards.breaches.record_breach checks every rule; the form only bounds lengths)."""
 
     reason = TextAreaField(_l("违约情况"), validators=[DataRequired(_l("请填写违约情况。")),
                                                    Length(max=500, message=_l("违约情况不能超过 500 个字。"))],

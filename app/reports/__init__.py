@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("reports", __name__)
 
 from app.reports import views  # noqa: E402,F401
+from app.reports import credit_records  # noqa: E402,F401  (its part of the credit record)

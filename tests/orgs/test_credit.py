@@ -54,10 +54,11 @@ def report(w, *, org=None, status=ReportStatus.ACCEPTED, rating=None, reviewed: 
     return r
 
 
-def breach(w, *, org=None, start: date = date(2026, 1, 10), years: int = 3, lifted: date | None = None, funder=None):
+def breach(w, *, org=None, start: date = date(2026, 1, 10), years: int = 3, lifted: date | None = None, funder=None,
+           award=None):
     bar = Debarment(organization_id=(org or w["org"]).id, funder_id=(funder or w["funder"]).id, starts_on=start,
                     ends_on=start.replace(year=start.year + years), reason="擅自变更资金用途", lifted_on=lifted,
-                    lift_reason="已整改" if lifted else "")
+                    lift_reason="已整改" if lifted else "", award_id=award.id if award is not None else None)
     _db.session.add(bar)
     _db.session.flush()
     return bar
@@ -261,13 +262,14 @@ def test_labels_are_chinese(app):
 
 # --- several organizations at once -----------------------------------------------------------
 
-def test_assess_many_takes_three_queries_whatever_the_number(w, count_queries):
+def test_assess_many_takes_four_queries_whatever_the_number(w, count_queries):
+    """Bars, reports, upheld objections, and the titles of the awards the breaches name."""
     def batch(n):
         orgs = [make_org() for _ in range(n)]
         for org in orgs:
-            report(w, org=org, rating=ReportRating.GOOD, returned=1)
+            r = report(w, org=org, rating=ReportRating.GOOD, returned=1)
             objection(w, org=org)
-            breach(w, org=org, lifted=date(2026, 2, 1))
+            breach(w, org=org, lifted=date(2026, 2, 1), award=r.award)
         ids = [o.id for o in orgs]
         _db.session.expire_all()
         with count_queries() as n_queries:
@@ -279,11 +281,13 @@ def test_assess_many_takes_three_queries_whatever_the_number(w, count_queries):
 
     few, result_few, orgs_few = batch(2)
     many, result_many, orgs_many = batch(6)
-    assert few == many == 3
+    assert few == many == 4
     # 80 + 3 − 2 − 10 − 30 = 41 for each; no cross-talk between organizations.
     assert {a.score for a in result_many.values()} == {41}
     assert set(result_many) == {o.id for o in orgs_many}
     assert all(a.count("breach") == 1 for a in result_many.values())
+    # The breach line names the project of the award it was recorded on.
+    assert all(any("长者助餐" in e.text for e in a.events if e.kind.value == "breach") for a in result_many.values())
 
 
 def test_assess_many_of_nothing_queries_nothing(db, count_queries):

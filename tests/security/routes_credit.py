@@ -12,7 +12,7 @@ from tests.security.routes_common import ALLOW, ANYONE, DENY, LOGIN, ROLES, SIGN
 ROUTES: dict[str, tuple] = {
     "orgs.credit": (lambda w: f"/orgs/{o(w, 'org')}/credit", {"GET": ANYONE}),
     "orgs.credit_rules": (lambda w: "/orgs/credit-rules", {"GET": ANYONE}),
-    "orgs.record_breach": (lambda w: f"/orgs/awards/{o(w, 'award')}/breach",
+    "awards.record_breach": (lambda w: f"/awards/{o(w, 'award')}/breach",
                            {"GET": only("officer"), "POST": only("officer")}),
-    "orgs.lift_debarment": (lambda w: f"/orgs/debarments/{o(w, 'debarment')}/lift", {"POST": only("officer")}),
+    "awards.lift_debarment": (lambda w: f"/debarments/{o(w, 'debarment')}/lift", {"POST": only("officer")}),
 }

@@ -3,7 +3,7 @@
 A program officer of the call's funder records a breach on an award: the organization is
 barred from that funder's calls from the start date for a number of whole years (default
 3, at most 5) — eligibility screening's "not_barred" rule refuses it — and its credit
-loses BREACH_POINTS (app/orgs/credit.py) whether or not the bar is later lifted. The
+loses BREACH_POINTS (app/orgs/credit.py, which reads the Debarment rows) whether or not the bar is later lifted. The
 barring funder's officers may lift a bar early with a reason; the breach stays on record.
 
 Services flush, never commit; they raise DomainError subclasses with the message shown.
@@ -21,6 +21,7 @@ from app.core.db import MAX_ID
 from app.core.errors import Conflict, ValidationError
 from app.core.events import emit
 from app.core.forms import clean_reason
+from app.awards.models import Award
 from app.core.permissions import require
 from app.extensions import db
 from app.orgs.credit import china_date, china_today
@@ -35,9 +36,7 @@ def get_debarment(debarment_id: int) -> Debarment | None:
     return db.session.get(Debarment, debarment_id) if 0 < debarment_id <= MAX_ID else None
 
 
-def get_award(award_id: int):
-    from app.awards.models import Award
-
+def get_award(award_id: int) -> Award | None:
     return db.session.get(Award, award_id) if 0 < award_id <= MAX_ID else None
 
 
@@ -93,8 +92,6 @@ def add_years(day: date, years: int) -> date:
 def record_breach(actor: Any, award: Any, reason: Any, starts_on: Any = None, years: Any = DEFAULT_YEARS,
                   *, today: date | None = None) -> Debarment:
     """记录违约: bar the award's organization from the call's funder's calls."""
-    from app.awards.models import Award
-
     require(actor, "breach.record", award)
     today = today or china_today()
     reason = clean_reason(reason, _("违约情况"), REASON_MAX)

@@ -13,7 +13,8 @@ from app.calls.models import CallStatus
 from app.core import events
 from app.core.audit import AuditEntry
 from app.core.errors import Conflict, PermissionDenied, ValidationError
-from app.orgs import breaches, credit
+from app.awards import breaches
+from app.orgs import credit
 from app.orgs.credit import CreditGrade
 from app.orgs.models import Debarment
 from app.regions.models import RegionLevel
@@ -184,7 +185,7 @@ def test_only_the_barring_funders_officers_lift(db, w, who):
 
 def test_breach_form_get_shows_the_defaults(client, db, w):
     login(client, w["officer"])
-    resp = client.get(f"/orgs/awards/{w['award'].id}/breach")
+    resp = client.get(f"/awards/{w['award'].id}/breach")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert f'value="{credit.china_today().isoformat()}"' in html and 'name="years"' in html and 'value="3"' in html
@@ -194,7 +195,7 @@ def test_breach_form_get_shows_the_defaults(client, db, w):
 def test_breach_form_post_records_and_shows_the_credit_page(client, db, w):
     login(client, w["officer"])
     today = credit.china_today()
-    resp = client.post(f"/orgs/awards/{w['award'].id}/breach",
+    resp = client.post(f"/awards/{w['award'].id}/breach",
                        data={"reason": "擅自变更资金用途。", "starts_on": today.isoformat(), "years": "2"})
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/orgs/{w['org'].id}/credit")
     bar = db.session.scalar(select(Debarment))
@@ -216,7 +217,7 @@ def test_breach_form_post_records_and_shows_the_credit_page(client, db, w):
 ])
 def test_breach_form_bad_input_gives_the_message_and_changes_nothing(client, db, w, data, words):
     login(client, w["officer"])
-    resp = client.post(f"/orgs/awards/{w['award'].id}/breach", data=data)
+    resp = client.post(f"/awards/{w['award'].id}/breach", data=data)
     assert resp.status_code == 200 and words in resp.get_data(as_text=True)
     assert bar_count(db) == 0
 
@@ -226,15 +227,15 @@ def test_lift_through_the_credit_page(client, db, w):
     db.session.commit()
     login(client, w["officer"])
     page = client.get(f"/orgs/{w['org'].id}/credit").get_data(as_text=True)
-    assert f'action="/orgs/debarments/{bar.id}/lift"' in page
-    resp = client.post(f"/orgs/debarments/{bar.id}/lift", data={"reason": ""})
+    assert f'action="/debarments/{bar.id}/lift"' in page
+    resp = client.post(f"/debarments/{bar.id}/lift", data={"reason": ""})
     assert resp.status_code == 302 and db.session.get(Debarment, bar.id).lifted_on is None
-    resp = client.post(f"/orgs/debarments/{bar.id}/lift", data={"reason": "已整改"}, follow_redirects=True)
+    resp = client.post(f"/debarments/{bar.id}/lift", data={"reason": "已整改"}, follow_redirects=True)
     html = resp.get_data(as_text=True)
     assert "已解除" in html and "提前解除" in html and "已整改" in html
     assert db.session.get(Debarment, bar.id).lifted_on == credit.china_today()
     # Twice: refused with a message, nothing changed.
-    resp = client.post(f"/orgs/debarments/{bar.id}/lift", data={"reason": "再次"}, follow_redirects=True)
+    resp = client.post(f"/debarments/{bar.id}/lift", data={"reason": "再次"}, follow_redirects=True)
     assert "不能重复解除" in resp.get_data(as_text=True)
 
 
@@ -248,7 +249,7 @@ def test_the_public_sees_no_lift_form_and_no_private_data(client, db, w):
     assert "lift" not in html and "违约" in html and "异议成立" in html
     for secret in ("居民王某", "13900000000", "contact@example.cn", "0871-65550000", w["owner"].email):
         assert secret not in html
-    assert f"/orgs/debarments/{bar.id}/lift" not in html
+    assert f"/debarments/{bar.id}/lift" not in html
 
 
 def test_agreement_page_links_the_breach_form_for_officers_only(client, db, w):
@@ -258,7 +259,7 @@ def test_agreement_page_links_the_breach_form_for_officers_only(client, db, w):
     db.session.commit()
     url = f"/awards/{w['award'].id}/agreement"
     login(client, w["officer"])
-    assert f"/orgs/awards/{w['award'].id}/breach" in client.get(url).get_data(as_text=True)
+    assert f"/awards/{w['award'].id}/breach" in client.get(url).get_data(as_text=True)
     login(client, w["owner"])
     html = client.get(url).get_data(as_text=True)
     assert "/breach" not in html
